@@ -1,0 +1,440 @@
+/*
+ * dripcode: the command line. The only code that reads argv, prints and
+ * exits; everything else returns statuses and reports to a diagnostics sink.
+ */
+#include "config.h"
+
+#include "engine/dc_status.h"
+#include "engine/diag.h"
+#include "engine/run.h"
+#include "parsers/dc_reader.h"
+#include "rulesets/dc_rules.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Exit statuses (batch.md). */
+enum dc_exit {
+	DC_EXIT_OK = 0,       /* every encounter coded (or already billed) */
+	DC_EXIT_HELD = 1,     /* completed; some encounters held or rows rejected */
+	DC_EXIT_USAGE = 2,    /* usage or configuration error: nothing done */
+	DC_EXIT_INPUT = 3,    /* an input unreadable or only partly read */
+	DC_EXIT_OUTPUT = 4,   /* an output or the ledger could not be written */
+	DC_EXIT_LOCKED = 5,   /* another run holds the ledger */
+	DC_EXIT_BUG = 6       /* internal error */
+};
+
+struct printer {
+	int quiet;
+	unsigned long warnings_shown, warnings_suppressed;
+};
+
+#define MAX_WARNINGS_SHOWN 200
+
+static void print_diag(void *ctx, const struct dc_diag *d)
+{
+	struct printer *p = ctx;
+	if (d->sev < DC_SEV_ERROR) {
+		if (p->quiet)
+			return;
+		/* a dump with a million held rows must not become a million lines of mail */
+		if (p->warnings_shown == MAX_WARNINGS_SHOWN) {
+			p->warnings_suppressed++;
+			return;
+		}
+		p->warnings_shown++;
+	}
+	const char *sev = d->sev == DC_SEV_ERROR ? "error" : d->sev == DC_SEV_WARNING ? "warning"
+										     : "note";
+	if (d->input && d->line)
+		fprintf(stderr, "dripcode: %s:%lu: %s: %s\n", d->input, d->line, sev, d->msg);
+	else if (d->input)
+		fprintf(stderr, "dripcode: %s: %s: %s\n", d->input, sev, d->msg);
+	else
+		fprintf(stderr, "dripcode: %s: %s\n", sev, d->msg);
+}
+
+static void print_suppressed(const struct printer *p)
+{
+	if (p->warnings_suppressed)
+		fprintf(stderr, "dripcode: note: %lu more warnings not shown; see held.csv, "
+			"rejects.csv and summary.json\n", p->warnings_suppressed);
+}
+
+static int exit_for(const struct dc_run_result *r)
+{
+	if (r->config_error)
+		return DC_EXIT_USAGE;
+	if (r->bug)
+		return DC_EXIT_BUG;
+	if (r->output_failed)
+		return DC_EXIT_OUTPUT;
+	if (r->input_failed)
+		return DC_EXIT_INPUT;
+	if (r->any_held)
+		return DC_EXIT_HELD;
+	return DC_EXIT_OK;
+}
+
+static const char usage_text[] =
+	"usage: dripcode <command> [options] ...\n"
+	"\n"
+	"commands:\n"
+	"  code    [OPTIONS] INPUT...              code extracts into claims\n"
+	"  check   [OPTIONS] INPUT...              read, code and check; write the report files only\n"
+	"  explain [OPTIONS] INPUT ENCOUNTER_ID    show how one encounter was coded, and why\n"
+	"  rules   check | show CODE               validate the rulesets, or show a code's entries\n"
+	"\n"
+	"options of code, check and explain:\n"
+	"  -o, --out DIR          output directory, created if missing, must be empty\n"
+	"                         (default ./dripcode-out)\n"
+	"  -f, --format FMT       csv | hl7xml | auto (default auto: sniff the content)\n"
+	"      --scheme S         us | uk: scheme of encounters whose payer does not say\n"
+	"      --rules DIR        rulesets directory (default: installed; DRIPCODE_RULES)\n"
+	"      --rules-overlay DIR  local tables that add or replace rows\n"
+	"      --now YYYY-MM-DDTHH:MM  the run's timestamp (reproducible runs)\n"
+	"      --map FILE         column aliases: canonical_name = their_name\n"
+	"      --delimiter C      field separator: , ; | or tab\n"
+	"      --mode OCTAL       permissions of the files written (default 0600)\n"
+	"  -q, --quiet            only errors on stderr\n"
+	"  -h, --help             this text\n"
+	"      --version          print the version\n"
+	"\n"
+	"INPUT may be - for standard input; gzip is detected by its magic bytes.\n"
+	"\n"
+	"exit status: 0 all coded, 1 some held or rejected, 2 usage or configuration error,\n"
+	"3 an input unreadable or partly read, 4 an output could not be written,\n"
+	"5 another run holds the ledger, 6 internal error\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("dripcode: error: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\ntry 'dripcode --help'\n", stderr);
+	return DC_EXIT_USAGE;
+}
+
+struct cli {
+	struct dc_run_opts run;
+	struct dc_colmap map;
+	int have_map;
+	char now[32];
+};
+
+enum { OPT_SCHEME = 256, OPT_RULES, OPT_OVERLAY, OPT_NOW, OPT_MAP, OPT_DELIM, OPT_MODE,
+       OPT_VERSION };
+
+static const struct option long_opts[] = {
+	{ "out", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "scheme", required_argument, NULL, OPT_SCHEME },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "rules-overlay", required_argument, NULL, OPT_OVERLAY },
+	{ "now", required_argument, NULL, OPT_NOW },
+	{ "map", required_argument, NULL, OPT_MAP },
+	{ "delimiter", required_argument, NULL, OPT_DELIM },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int valid_now(const char *s)
+{
+	int y, mo, d, h, mi;
+	char tail;
+	if (strlen(s) != 16 || sscanf(s, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) != 5)
+		return 0;
+	return y >= 1900 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60;
+}
+
+/* Parses the common options; returns -1 to go on, or an exit status. */
+static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink *ds)
+{
+	struct dc_run_opts *o = &c->run;
+	o->out_dir = "dripcode-out";
+	o->format = DC_FMT_AUTO;
+	o->default_scheme = 0;
+	o->delim = ',';
+	o->mode = 0600;
+	o->version = PACKAGE_VERSION;
+	o->exit_status = exit_for;
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(c->now, sizeof c->now, "%Y-%m-%dT%H:%M", &tm);
+	o->now = c->now;
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "o:f:qh", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			o->out_dir = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "csv"))
+				o->format = DC_FMT_CSV;
+			else if (!strcmp(optarg, "hl7xml"))
+				o->format = DC_FMT_HL7XML;
+			else if (!strcmp(optarg, "auto"))
+				o->format = DC_FMT_AUTO;
+			else
+				return usage_error("unknown format '%s'", optarg);
+			break;
+		case OPT_SCHEME:
+			if (!strcasecmp(optarg, "us"))
+				o->default_scheme = 0;
+			else if (!strcasecmp(optarg, "uk"))
+				o->default_scheme = 1;
+			else
+				return usage_error("unknown scheme '%s'", optarg);
+			break;
+		case OPT_RULES:
+			o->rules_dir = optarg;
+			break;
+		case OPT_OVERLAY:
+			o->overlay = optarg;
+			break;
+		case OPT_NOW:
+			if (!valid_now(optarg))
+				return usage_error("--now wants YYYY-MM-DDTHH:MM, not '%s'", optarg);
+			o->now = optarg;
+			break;
+		case OPT_MAP:
+			if (c->have_map)
+				dc_colmap_release(&c->map);
+			if (dc_colmap_load(&c->map, optarg, ds) < 0)
+				return DC_EXIT_USAGE;
+			c->have_map = 1;
+			o->map = &c->map;
+			break;
+		case OPT_DELIM:
+			if (!strcmp(optarg, "tab") || !strcmp(optarg, "\\t") || !strcmp(optarg, "\t"))
+				o->delim = '\t';
+			else if (strlen(optarg) == 1 && strchr(",;|", optarg[0]))
+				o->delim = optarg[0];
+			else
+				return usage_error("delimiter must be , ; | or tab, not '%s'", optarg);
+			break;
+		case OPT_MODE: {
+			char *end;
+			long m = strtol(optarg, &end, 8);
+			if (*end || m < 0 || m > 0777)
+				return usage_error("--mode wants octal permissions, not '%s'", optarg);
+			o->mode = (mode_t)m;
+			break;
+		}
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return DC_EXIT_OK;
+		case OPT_VERSION:
+			printf("dripcode %s\n", PACKAGE_VERSION);
+			return DC_EXIT_OK;
+		default:
+			fputs("try 'dripcode --help'\n", stderr);
+			return DC_EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+static int cmd_run(int argc, char **argv, const char *name)
+{
+	struct cli c;
+	struct printer pr = { 0, 0, 0 };
+	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
+	memset(&c, 0, sizeof c);
+	int rc = parse_opts(argc, argv, &c, &ds);
+	if (rc >= 0)
+		goto out;
+	pr.quiet = c.run.quiet;
+	if (optind >= argc) {
+		rc = usage_error("%s needs at least one INPUT", name);
+		goto out;
+	}
+	c.run.command = name;
+	c.run.inputs = argv + optind;
+	c.run.ninputs = argc - optind;
+	struct dc_run_result res;
+	dc_run(&c.run, &ds, &res);
+	print_suppressed(&pr);
+	rc = exit_for(&res);
+out:
+	if (c.have_map)
+		dc_colmap_release(&c.map);
+	return rc;
+}
+
+static int cmd_code(int argc, char **argv)
+{
+	return cmd_run(argc, argv, "code");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	return cmd_run(argc, argv, "check");
+}
+
+/* ---- explain ---- */
+
+static void explain_one(void *ctx, const struct dc_encounter *enc, const struct dc_coded *c)
+{
+	const char *input = ctx;
+	char units[48], money[48];
+	printf("encounter %s: %s, %s, %s lines %lu-%lu\n", enc->f[DC_E_ENCOUNTER_ID],
+	       enc->scheme == DC_SCHEME_UK ? "UK" : "US",
+	       enc->facility ? "facility" : "physician", input, enc->first_line, enc->last_line);
+	if (enc->hold != DC_HOLD_NONE) {
+		printf("held: %s: %s\n", dc_hold_names[enc->hold],
+		       enc->hold_reason ? enc->hold_reason : "");
+	}
+	if (c->nnotes) {
+		printf("administrations:\n");
+		for (size_t i = 0; i < c->nnotes; i++)
+			printf("  %s\n", c->notes[i]);
+	}
+	if (enc->hold == DC_HOLD_NONE) {
+		if (!c->nlines)
+			printf("lines: none (nothing billable; no claim)\n");
+		else
+			printf("lines:\n");
+		for (size_t i = 0; i < c->nlines; i++) {
+			const struct dc_line *l = &c->lines[i];
+			printf("  %s #%d %s%s%s x%s %s", l->claim_id, l->line_no, l->code,
+			       l->modifiers[0] ? "-" : "", l->modifiers,
+			       dc_dec_format(l->units, units, sizeof units),
+			       dc_money_format(l->charge, money, sizeof money));
+			if (l->arith[0])
+				printf(": %s", l->arith);
+			printf("  [%s]", l->rule);
+			if (l->ndc[0])
+				printf(" ndc %s", l->ndc);
+			printf("\n");
+		}
+	}
+	if (c->nwarnings) {
+		printf("warnings:\n");
+		for (size_t i = 0; i < c->nwarnings; i++)
+			printf("  %s (line %lu): %s\n", c->warnings[i].rule, c->warnings[i].line,
+			       c->warnings[i].msg);
+	}
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	struct cli c;
+	struct printer pr = { 0, 0, 0 };
+	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
+	memset(&c, 0, sizeof c);
+	int rc = parse_opts(argc, argv, &c, &ds);
+	if (rc >= 0)
+		goto out;
+	if (argc - optind != 2) {
+		rc = usage_error("%s", "explain needs INPUT and ENCOUNTER_ID");
+		goto out;
+	}
+	const char *input = argv[optind], *id = argv[optind + 1];
+	int found = dc_run_explain(&c.run, input, id, &ds, explain_one, (void *)input);
+	if (found == DC_ERR_RULE)
+		rc = DC_EXIT_USAGE;
+	else if (found < 0)
+		rc = DC_EXIT_INPUT;
+	else if (found == 0) {
+		fprintf(stderr, "dripcode: %s: error: encounter '%s' not found\n", input, id);
+		rc = DC_EXIT_HELD;
+	} else
+		rc = DC_EXIT_OK;
+out:
+	if (c.have_map)
+		dc_colmap_release(&c.map);
+	return rc;
+}
+
+/* ---- rules ---- */
+
+int dc_rules_check(const struct dc_rules *r, struct dc_diag_sink *ds);
+int dc_rules_show(const struct dc_rules *r, const char *code, FILE *out);
+
+static int cmd_rules(int argc, char **argv)
+{
+	struct cli c;
+	struct printer pr = { 0, 0, 0 };
+	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
+	memset(&c, 0, sizeof c);
+	int rc = parse_opts(argc, argv, &c, &ds);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return usage_error("%s", "rules needs check or show CODE");
+	const char *verb = argv[optind];
+	if (strcmp(verb, "check") && strcmp(verb, "show"))
+		return usage_error("unknown rules command '%s'", verb);
+	if (!strcmp(verb, "show") && optind + 1 >= argc)
+		return usage_error("%s", "rules show needs a CODE");
+	struct dc_rules rules;
+	const char *dir = c.run.rules_dir ? c.run.rules_dir : dc_rules_default_dir();
+	if (dc_rules_load(&rules, dir, c.run.overlay, &ds) < 0) {
+		dc_rules_release(&rules);
+		return DC_EXIT_USAGE;
+	}
+	if (!strcmp(verb, "check")) {
+		int problems = dc_rules_check(&rules, &ds);
+		if (!problems && !c.run.quiet)
+			printf("rulesets in %s: no problems found\n", dir);
+		rc = problems ? DC_EXIT_USAGE : DC_EXIT_OK;
+	} else {
+		rc = dc_rules_show(&rules, argv[optind + 1], stdout) ? DC_EXIT_OK : DC_EXIT_HELD;
+		if (rc)
+			fprintf(stderr, "dripcode: error: code '%s' is in no table\n", argv[optind + 1]);
+	}
+	dc_rules_release(&rules);
+	return rc;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "code", cmd_code },
+	{ "check", cmd_check },
+	{ "explain", cmd_explain },
+	{ "rules", cmd_rules },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return DC_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return DC_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("dripcode %s\n", PACKAGE_VERSION);
+		return DC_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (!strcmp(argv[1], commands[i].name)) {
+			int rc = commands[i].fn(argc - 1, argv + 1);
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "dripcode: error: cannot write standard output: %s\n",
+					strerror(errno));
+				return DC_EXIT_OUTPUT;
+			}
+			return rc;
+		}
+	fprintf(stderr, "dripcode: error: unknown command '%s'\ntry 'dripcode --help'\n", argv[1]);
+	return DC_EXIT_USAGE;
+}

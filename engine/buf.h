@@ -1,0 +1,29 @@
+/*
+ * A growable byte buffer for formatting one record before it is staged or
+ * written. The buffer owns its memory (heap); dc_buf_reset keeps it.
+ */
+#ifndef DC_BUF_H
+#define DC_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dc_buf {
+	char *p;
+	size_t len, cap;
+};
+
+void dc_buf_init(struct dc_buf *b);
+void dc_buf_release(struct dc_buf *b);
+static inline void dc_buf_reset(struct dc_buf *b) { b->len = 0; if (b->p) b->p[0] = '\0'; }
+void dc_buf_add(struct dc_buf *b, const void *p, size_t n);
+void dc_buf_adds(struct dc_buf *b, const char *s);
+void dc_buf_addc(struct dc_buf *b, char c);
+void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* One CSV field, quoted when it holds a comma, quote, CR or LF (RFC 4180). */
+void dc_buf_csv(struct dc_buf *b, const char *s);
+/* A JSON string with its quotes. */
+void dc_buf_json(struct dc_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,127 @@
+#include "engine/idset.h"
+#include "engine/arena.h"
+#include "engine/dc_status.h"
+#include "engine/value.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NBITS (1ULL << 27)   /* 16 MiB: about 1 false positive in 3 million ids */
+#define NHASH 10
+
+int dc_idset_init(struct dc_idset *s)
+{
+	memset(s, 0, sizeof *s);
+	s->nbits = NBITS;
+	/* calloc'd pages cost nothing until a bit lands in them */
+	s->bits = dc_xcalloc(NBITS / 64, sizeof(uint64_t));
+	s->spool = tmpfile();
+	if (!s->spool) {
+		free(s->bits);
+		s->bits = NULL;
+		return DC_ERR_IO;
+	}
+	return DC_OK;
+}
+
+void dc_idset_release(struct dc_idset *s)
+{
+	free(s->bits);
+	if (s->spool)
+		fclose(s->spool);
+	memset(s, 0, sizeof *s);
+}
+
+static void probes(const char *id, uint64_t idx[NHASH], uint64_t nbits)
+{
+	size_t n = strlen(id);
+	uint64_t h1 = dc_fnv1a64(id, n);
+	uint64_t h2 = (h1 >> 33 | h1 << 31) * 0x9E3779B97F4A7C15ULL | 1;
+	for (int i = 0; i < NHASH; i++)
+		idx[i] = (h1 + (uint64_t)i * h2) & (nbits - 1);
+}
+
+/* Spool line: id TAB first TAB last TAB rows TAB outcome TAB na TAB lines TAB claims TAB noclaim TAB charge */
+static int parse_line(char *line, char **id, struct dc_fragment *f)
+{
+	char *tab = strchr(line, '\t');
+	if (!tab)
+		return -1;
+	*tab = '\0';
+	*id = line;
+	char outcome;
+	long long charge;
+	if (sscanf(tab + 1, "%lu\t%lu\t%lu\t%c\t%d\t%lu\t%lu\t%lu\t%d\t%lld",
+		   &f->first_line, &f->last_line, &f->rows, &outcome, &f->hold,
+		   &f->not_administered, &f->lines, &f->claims, &f->no_claim, &charge) != 10)
+		return -1;
+	f->outcome = outcome;
+	f->charge = charge;
+	return 0;
+}
+
+struct find_ctx { const char *id; int found; };
+static int want_id(void *ctx, const char *id)
+{
+	struct find_ctx *fc = ctx;
+	return strcmp(fc->id, id) == 0;
+}
+static void found_id(void *ctx, const char *id, const struct dc_fragment *f)
+{
+	(void)id;
+	(void)f;
+	((struct find_ctx *)ctx)->found = 1;
+}
+
+int dc_idset_contains(struct dc_idset *s, const char *id)
+{
+	uint64_t idx[NHASH];
+	probes(id, idx, s->nbits);
+	for (int i = 0; i < NHASH; i++)
+		if (!(s->bits[idx[i] >> 6] & (1ULL << (idx[i] & 63))))
+			return 0;
+	struct find_ctx fc = { id, 0 };
+	dc_idset_scan(s, want_id, found_id, &fc);
+	return fc.found;
+}
+
+int dc_idset_add(struct dc_idset *s, const char *id, const struct dc_fragment *f)
+{
+	uint64_t idx[NHASH];
+	probes(id, idx, s->nbits);
+	for (int i = 0; i < NHASH; i++)
+		s->bits[idx[i] >> 6] |= 1ULL << (idx[i] & 63);
+	/* ids never hold tabs or newlines: the reader rejects such ids */
+	if (fprintf(s->spool, "%s\t%lu\t%lu\t%lu\t%c\t%d\t%lu\t%lu\t%lu\t%d\t%lld\n", id,
+		    f->first_line, f->last_line, f->rows, f->outcome, f->hold, f->not_administered,
+		    f->lines, f->claims, f->no_claim, (long long)f->charge) < 0)
+		return DC_ERR_IO;
+	s->count++;
+	return DC_OK;
+}
+
+int dc_idset_scan(struct dc_idset *s, int (*want)(void *ctx, const char *id),
+		  void (*fn)(void *ctx, const char *id, const struct dc_fragment *f),
+		  void *ctx)
+{
+	if (fflush(s->spool) != 0)
+		return DC_ERR_IO;
+	long end = ftell(s->spool);
+	rewind(s->spool);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long pos = 0;
+	while (pos < end && (n = getline(&line, &cap, s->spool)) > 0) {
+		pos += n;
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		char *id;
+		struct dc_fragment f;
+		if (parse_line(line, &id, &f) == 0 && want(ctx, id))
+			fn(ctx, id, &f);
+	}
+	free(line);
+	fseek(s->spool, 0, SEEK_END);
+	return DC_OK;
+}

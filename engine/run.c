@@ -1,0 +1,891 @@
+/*
+ * The pipeline of `code` and `check`.
+ *
+ * Per input: read an encounter, validate, code or hold, stage its output,
+ * reset the arena. Output of an input is staged and moved into the run's
+ * files only when the whole input has been read, because an encounter id
+ * that reappears later holds every fragment of it, the first one included
+ * (input_order). Per run: held.csv is written last, since its columns are the
+ * union of every input's columns.
+ */
+#include "engine/run.h"
+#include "engine/arena.h"
+#include "engine/buf.h"
+#include "engine/dc_status.h"
+#include "engine/idset.h"
+#include "engine/input.h"
+#include "engine/output.h"
+#include "engine/stage.h"
+#include "engine/validate.h"
+#include "emitters/dc_emit.h"
+#include "parsers/csv.h"
+#include "rulesets/dc_coder.h"
+#include "rulesets/dc_rules.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct input_cols {
+	char **names;
+	int *canon;
+	size_t n;
+};
+
+struct run {
+	const struct dc_run_opts *o;
+	struct dc_diag_sink *ds;
+	struct dc_rules rules;
+	struct dc_run_result *res;
+
+	struct dc_out lines_out, rejects_out, uk_out;
+	int lines_open, rejects_open, uk_open;
+	struct dc_stage lines_stage, uk_stage, held_stage, held_all;
+	struct dc_buf buf;
+
+	struct dc_input_stats *stats;     /* one per input */
+	struct dc_input_stats totals;
+	unsigned long holds[DC_HOLD_COUNT];
+	struct dc_rule_count *warn;       /* warnings_by_rule */
+	size_t nwarn;
+	char **unknown;                   /* unknown columns, first appearance order */
+	size_t nunknown;
+	struct input_cols *cols;          /* per input, for held.csv */
+
+	/* the current input */
+	int cur;
+	struct dc_idset ids;
+	char **repeated;                  /* ids seen in two fragments */
+	size_t nrepeated, caprepeated;
+	char **rep_reason;                /* parallel to repeated after sorting */
+};
+
+/* ---- rejects -------------------------------------------------------------- */
+
+static void on_reject(void *ctx, const char *source, unsigned long line, const char *error,
+		      const char *raw, size_t rawlen)
+{
+	struct run *r = ctx;
+	r->res->any_held = 1;
+	dc_diag_report(r->ds, DC_SEV_WARNING, 0, source, line, "row rejected: %s", error);
+	if (!r->rejects_open) {
+		if (dc_out_open(&r->rejects_out, r->o->out_dir, "rejects.csv", r->o->mode, r->ds) < 0) {
+			r->res->output_failed = 1;
+			dc_out_abort(&r->rejects_out);
+			r->rejects_open = -1;
+			return;
+		}
+		r->rejects_open = 1;
+		dc_out_puts(&r->rejects_out, "source,line,error,raw\n");
+	}
+	if (r->rejects_open < 0)
+		return;
+	struct dc_buf *b = &r->buf;
+	dc_buf_reset(b);
+	dc_buf_csv(b, source);
+	dc_buf_printf(b, ",%lu,", line);
+	dc_buf_csv(b, error);
+	dc_buf_addc(b, ',');
+	char *rawz = dc_xmalloc(rawlen + 1);
+	memcpy(rawz, raw, rawlen);
+	rawz[rawlen] = '\0';
+	/* NUL bytes would cut the field: show them as spaces */
+	for (size_t i = 0; i < rawlen; i++)
+		if (!rawz[i])
+			rawz[i] = ' ';
+	dc_buf_csv(b, rawz);
+	free(rawz);
+	dc_buf_addc(b, '\n');
+	dc_out_write(&r->rejects_out, b->p, b->len);
+}
+
+/* ---- staging of one encounter --------------------------------------------- */
+
+static void stage_held(struct run *r, const struct dc_encounter *enc, enum dc_hold cat,
+		       const char *reason)
+{
+	struct dc_buf *b = &r->buf;
+	for (size_t i = 0; i < enc->nitems; i++) {
+		const struct dc_item *it = &enc->items[i];
+		dc_buf_reset(b);
+		dc_buf_printf(b, "%d,%lu,%s,", r->cur, it->line, dc_hold_names[cat]);
+		dc_buf_csv(b, reason);
+		for (size_t k = 0; k < it->nraw; k++) {
+			dc_buf_addc(b, ',');
+			dc_buf_csv(b, it->raw[k]);
+		}
+		dc_buf_addc(b, '\n');
+		if (dc_stage_put(&r->held_stage, enc->f[DC_E_ENCOUNTER_ID], b->p, b->len) < 0)
+			r->res->output_failed = 1;
+	}
+}
+
+static void count_warning(struct run *r, const char *rule)
+{
+	for (size_t i = 0; i < r->nwarn; i++)
+		if (!strcmp(r->warn[i].rule, rule)) {
+			r->warn[i].count++;
+			return;
+		}
+	r->warn = dc_xrealloc(r->warn, (r->nwarn + 1) * sizeof *r->warn);
+	r->warn[r->nwarn].rule = dc_xstrdup(rule);
+	r->warn[r->nwarn].count = 1;
+	r->nwarn++;
+}
+
+static int is_repeated(struct run *r, const char *id)
+{
+	for (size_t i = 0; i < r->nrepeated; i++)
+		if (!strcmp(r->repeated[i], id))
+			return 1;
+	return 0;
+}
+
+static void add_repeated(struct run *r, const char *id)
+{
+	if (is_repeated(r, id))
+		return;
+	if (r->nrepeated == r->caprepeated) {
+		r->caprepeated = r->caprepeated ? r->caprepeated * 2 : 8;
+		r->repeated = dc_xrealloc(r->repeated, r->caprepeated * sizeof *r->repeated);
+	}
+	r->repeated[r->nrepeated++] = dc_xstrdup(id);
+}
+
+/*
+ * Validates and codes one encounter. |coded| is filled when the encounter is
+ * not held. Returns 0 or a negative status (a coder's bug).
+ */
+static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_encounter *enc,
+		    struct dc_coded *coded, struct dc_arena *a)
+{
+	memset(coded, 0, sizeof *coded);
+	if (enc->hold != DC_HOLD_NONE)
+		return 0;
+	if (dc_encounter_validate(enc, rules, (enum dc_scheme)default_scheme, a))
+		return 0;
+	int rc = enc->scheme == DC_SCHEME_UK ? dc_uk_code(rules, enc, coded, a)
+					     : dc_us_code(rules, enc, coded, a);
+	if (enc->hold != DC_HOLD_NONE) {
+		/* a claim check held it: none of its lines are written */
+		coded->nlines = 0;
+		coded->nclaims = 0;
+		coded->charge = 0;
+	}
+	return rc;
+}
+
+static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
+		    struct dc_input_stats *st)
+{
+	struct dc_coded coded;
+	const char *id = enc->f[DC_E_ENCOUNTER_ID];
+	struct dc_fragment fr = { enc->first_line, enc->last_line, enc->nitems, 'C', 0, 0, 0, 0, 0, 0 };
+
+	st->encounters++;
+	if (dc_idset_contains(&r->ids, id)) {
+		enc->hold = DC_HOLD_INPUT_ORDER;
+		enc->hold_reason = "encounter_id appears again after other encounters";
+		add_repeated(r, id);
+	}
+	if (code_one(&r->rules, r->o->default_scheme, enc, &coded, a) < 0) {
+		r->res->bug = 1;
+		dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, st->path, enc->first_line,
+			       "internal error coding encounter '%s'", id);
+		if (enc->hold == DC_HOLD_NONE) {
+			enc->hold = DC_HOLD_DOCUMENTATION;
+			enc->hold_reason = "internal error while coding: please report";
+		}
+	}
+	for (size_t i = 0; i < coded.nwarnings; i++)
+		count_warning(r, coded.warnings[i].rule);
+
+	if (enc->hold != DC_HOLD_NONE) {
+		r->res->any_held = 1;
+		st->held++;
+		st->rows_held += enc->nitems;
+		r->holds[enc->hold]++;
+		fr.outcome = 'H';
+		fr.hold = enc->hold;
+		if (enc->hold != DC_HOLD_INPUT_ORDER)   /* reported once the input is read */
+			dc_diag_report(r->ds, DC_SEV_WARNING, 0, st->path, enc->first_line,
+			       "encounter '%s' held: %s: %s", id, dc_hold_names[enc->hold],
+			       enc->hold_reason ? enc->hold_reason : "");
+		stage_held(r, enc, enc->hold, enc->hold_reason ? enc->hold_reason : "");
+	} else {
+		st->coded++;
+		st->rows_coded += enc->nitems;
+		st->claims += (unsigned long)coded.nclaims;
+		st->lines += coded.nlines;
+		st->charge += coded.charge;
+		if (coded.nlines == 0)
+			st->no_claim++;
+		fr.lines = coded.nlines;
+		fr.claims = (unsigned long)coded.nclaims;
+		fr.no_claim = coded.nlines == 0;
+		fr.charge = coded.charge;
+		if (coded.nlines) {
+			struct dc_buf *b = &r->buf;
+			dc_buf_reset(b);
+			dc_lines_format(b, enc, &coded);
+			if (dc_stage_put(&r->lines_stage, id, b->p, b->len) < 0)
+				r->res->output_failed = 1;
+			if (enc->scheme == DC_SCHEME_UK) {
+				dc_buf_reset(b);
+				dc_uk_items_format(b, enc, &coded, &r->rules);
+				if (b->len && dc_stage_put(&r->uk_stage, id, b->p, b->len) < 0)
+					r->res->output_failed = 1;
+			}
+		}
+	}
+	if (dc_idset_add(&r->ids, id, &fr) < 0)
+		r->res->output_failed = 1;
+}
+
+/* ---- moving staged output on ---------------------------------------------- */
+
+static int keep_id(void *ctx, const char *id)
+{
+	return !is_repeated(ctx, id);
+}
+
+struct copy_ctx { struct run *r; struct dc_out *out; const char *name; int *open; const char *header; };
+
+static int copy_out(void *ctx, const char *id, const char *p, size_t n)
+{
+	(void)id;
+	struct copy_ctx *c = ctx;
+	if (*c->open == 0) {
+		if (dc_out_open(c->out, c->r->o->out_dir, c->name, c->r->o->mode, c->r->ds) < 0) {
+			dc_out_abort(c->out);
+			*c->open = -1;
+			c->r->res->output_failed = 1;
+			return 0;
+		}
+		*c->open = 1;
+		dc_out_puts(c->out, c->header);
+	}
+	if (*c->open < 0)
+		return 0;
+	return dc_out_write(c->out, p, n) < 0 ? 0 : 0;
+}
+
+static int copy_stage(void *ctx, const char *id, const char *p, size_t n)
+{
+	return dc_stage_put(ctx, id, p, n);
+}
+
+/* input_order: the fragments of every repeated id become one hold each */
+struct retract_ctx {
+	struct run *r;
+	struct dc_input_stats *st;
+	struct dc_buf reason;
+	const char *last;
+};
+
+static int want_repeated(void *ctx, const char *id)
+{
+	return is_repeated(((struct retract_ctx *)ctx)->r, id);
+}
+
+static void retract_fragment(void *ctx, const char *id, const struct dc_fragment *f)
+{
+	struct retract_ctx *c = ctx;
+	struct dc_input_stats *st = c->st;
+	(void)id;
+	if (f->outcome == 'C') {
+		st->coded--;
+		st->rows_coded -= f->rows;
+		st->claims -= f->claims;
+		st->lines -= f->lines;
+		st->charge -= f->charge;
+		st->no_claim -= (unsigned long)f->no_claim;
+	} else if (f->outcome == 'H') {
+		st->held--;
+		st->rows_held -= f->rows;
+		c->r->holds[f->hold]--;
+	}
+	st->held++;
+	st->rows_held += f->rows;
+	c->r->holds[DC_HOLD_INPUT_ORDER]++;
+}
+
+struct lines_ctx { struct run *r; const char *id; struct dc_buf *b; };
+
+static int want_one(void *ctx, const char *id)
+{
+	return !strcmp(((struct lines_ctx *)ctx)->id, id);
+}
+
+static void add_range(void *ctx, const char *id, const struct dc_fragment *f)
+{
+	struct lines_ctx *c = ctx;
+	(void)id;
+	if (c->b->len)
+		dc_buf_adds(c->b, ", ");
+	if (f->first_line == f->last_line || f->rows == 1)
+		dc_buf_printf(c->b, "%lu", f->first_line);
+	else
+		dc_buf_printf(c->b, "%lu-%lu", f->first_line, f->last_line);
+}
+
+static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
+				     struct dc_reject_sink rs, enum dc_format *fmt);
+
+static void retract(struct run *r, struct dc_input_stats *st, const char *path, FILE *tee)
+{
+	struct retract_ctx rc = { r, st, { 0 }, NULL };
+	dc_idset_scan(&r->ids, want_repeated, retract_fragment, &rc);
+
+	/* re-read the input for the rows of the repeated ids */
+	struct dc_input in;
+	if (tee) {
+		fflush(tee);
+		lseek(fileno(tee), 0, SEEK_SET);
+		dc_input_open_fd(&in, path, fileno(tee), r->ds);
+	} else if (dc_input_open_file(&in, path, r->ds) < 0) {
+		dc_input_close(&in);
+		r->res->input_failed = 1;
+		return;
+	}
+	struct dc_reject_sink none = { NULL, NULL };
+	enum dc_format fmt = r->o->format;
+	struct dc_reader *rd = open_reader(r, &in, none, &fmt);
+	if (!rd) {
+		dc_input_close(&in);
+		r->res->input_failed = 1;
+		return;
+	}
+	/* one reason per repeated id, naming every fragment's lines */
+	char **why = dc_xcalloc(r->nrepeated, sizeof *why);
+	struct dc_buf ranges;
+	dc_buf_init(&ranges);
+	for (size_t i = 0; i < r->nrepeated; i++) {
+		dc_buf_reset(&ranges);
+		struct lines_ctx lc = { r, r->repeated[i], &ranges };
+		dc_idset_scan(&r->ids, want_one, add_range, &lc);
+		size_t n = strlen(r->repeated[i]) + ranges.len + 96;
+		why[i] = dc_xmalloc(n);
+		snprintf(why[i], n, "rows of encounter_id '%s' are not contiguous: lines %s",
+			 r->repeated[i], ranges.p);
+		dc_diag_report(r->ds, DC_SEV_WARNING, 0, path, 0,
+			       "encounter '%s' held: input_order: %s", r->repeated[i], why[i]);
+	}
+	struct dc_arena a;
+	dc_arena_init(&a, 0);
+	struct dc_encounter enc;
+	while (rd->ops->next(rd, &enc, &a) == 1) {
+		const char *id = enc.f[DC_E_ENCOUNTER_ID];
+		for (size_t i = 0; i < r->nrepeated; i++)
+			if (!strcmp(r->repeated[i], id)) {
+				stage_held(r, &enc, DC_HOLD_INPUT_ORDER, why[i]);
+				break;
+			}
+		dc_arena_reset(&a);
+	}
+	for (size_t i = 0; i < r->nrepeated; i++)
+		free(why[i]);
+	free(why);
+	dc_buf_release(&ranges);
+	dc_arena_release(&a);
+	rd->ops->free(rd);
+	dc_input_close(&in);
+}
+
+/* ---- one input ------------------------------------------------------------ */
+
+static enum dc_format sniff(struct dc_input *in)
+{
+	while (dc_input_avail(in) < 64 && dc_input_more(in) > 0)
+		;
+	size_t len;
+	const unsigned char *p = dc_input_data(in, &len);
+	size_t i = 0;
+	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		i = 3;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i < len && p[i] == '<' ? DC_FMT_HL7XML : DC_FMT_CSV;
+}
+
+static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
+				     struct dc_reject_sink rs, enum dc_format *fmt)
+{
+	if (*fmt == DC_FMT_AUTO)
+		*fmt = sniff(in);
+	if (*fmt == DC_FMT_HL7XML) {
+		dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_PARSE, in->name, 0,
+			       "HL7 v2.xml extracts are not supported yet");
+		return NULL;
+	}
+	return dc_csv_reader_new(in, r->o->delim, r->o->map, r->ds, rs);
+}
+
+static void note_columns(struct run *r, int idx, const struct dc_reader *rd)
+{
+	struct input_cols *c = &r->cols[idx];
+	c->n = rd->ncols;
+	c->names = dc_xcalloc(c->n ? c->n : 1, sizeof *c->names);
+	c->canon = dc_xcalloc(c->n ? c->n : 1, sizeof *c->canon);
+	for (size_t i = 0; i < c->n; i++) {
+		c->names[i] = dc_xstrdup(rd->colnames[i]);
+		c->canon[i] = rd->canon[i];
+		if (rd->canon[i] != -1)
+			continue;
+		char *norm = dc_header_normalise(dc_xstrdup(rd->colnames[i]));
+		int seen = 0;
+		for (size_t k = 0; k < r->nunknown && !seen; k++) {
+			char *other = dc_header_normalise(dc_xstrdup(r->unknown[k]));
+			seen = !strcmp(other, norm);
+			free(other);
+		}
+		if (!seen) {
+			r->unknown = dc_xrealloc(r->unknown, (r->nunknown + 1) * sizeof *r->unknown);
+			r->unknown[r->nunknown++] = dc_xstrdup(rd->colnames[i]);
+		}
+		free(norm);
+	}
+}
+
+static void run_input(struct run *r, int idx)
+{
+	const char *path = r->o->inputs[idx];
+	struct dc_input_stats *st = &r->stats[idx];
+	struct dc_input in;
+	FILE *tee = NULL;
+	r->cur = idx;
+	st->path = dc_xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	st->status = "ok";
+
+	if (dc_input_open_file(&in, path, r->ds) < 0) {
+		st->status = "failed";
+		st->error = dc_xstrdup("cannot open input");
+		r->res->input_failed = 1;
+		dc_input_close(&in);
+		return;
+	}
+	if (strcmp(path, "-") == 0) {
+		/* standard input cannot be read twice: keep a copy for input_order */
+		tee = tmpfile();
+		in.tee = tee;
+	}
+	struct dc_reject_sink rs = { on_reject, r };
+	enum dc_format fmt = r->o->format;
+	struct dc_reader *rd = open_reader(r, &in, rs, &fmt);
+	st->format = fmt == DC_FMT_HL7XML ? "hl7xml" : "csv";
+	if (!rd) {
+		st->status = "failed";
+		st->error = dc_xstrdup("input not readable; see the diagnostics");
+		r->res->input_failed = 1;
+		dc_input_drain(&in);
+		goto done;
+	}
+	note_columns(r, idx, rd);
+	if (dc_idset_init(&r->ids) < 0) {
+		dc_diag_syserr(r->ds, DC_ERR_IO, path, errno, "cannot create a temporary file");
+		r->res->output_failed = 1;
+		rd->ops->free(rd);
+		goto done;
+	}
+	r->nrepeated = 0;
+
+	struct dc_arena a;
+	dc_arena_init(&a, 0);
+	struct dc_encounter enc;
+	int rc;
+	while ((rc = rd->ops->next(rd, &enc, &a)) == 1) {
+		enc.input_index = idx;
+		process(r, &enc, &a, st);
+		dc_arena_reset(&a);
+	}
+	if (rc < 0) {
+		st->status = "partial";
+		st->error = dc_xstrdup(rc == DC_ERR_IO ? "read error" : "input cut off or corrupt");
+		r->res->input_failed = 1;
+	}
+	st->rows = rd->rows;
+	st->rejected_rows = rd->rejected_rows;
+	st->not_administered = rd->not_administered;
+	/*
+	 * Move the staged output on. With repeated ids, their staged lines and
+	 * holds are left out and every fragment is staged again, from a second
+	 * reading of the input, as an input_order hold.
+	 */
+	int (*keep)(void *, const char *) = r->nrepeated ? keep_id : NULL;
+	if (dc_stage_drain(&r->held_stage, keep, r, copy_stage, &r->held_all) < 0)
+		r->res->output_failed = 1;
+	if (r->nrepeated) {
+		dc_input_drain(&in);
+		retract(r, st, path, tee);
+		if (dc_stage_drain(&r->held_stage, NULL, NULL, copy_stage, &r->held_all) < 0)
+			r->res->output_failed = 1;
+	}
+	dc_arena_release(&a);
+	rd->ops->free(rd);
+	struct copy_ctx lc = { r, &r->lines_out, "lines.csv", &r->lines_open, dc_lines_header };
+	struct copy_ctx uc = { r, &r->uk_out, "uk-line-items.csv", &r->uk_open,
+			       dc_uk_items_header };
+	if (dc_stage_drain(&r->lines_stage, keep, r, copy_out, &lc) < 0 ||
+	    dc_stage_drain(&r->uk_stage, keep, r, copy_out, &uc) < 0)
+		r->res->output_failed = 1;
+	dc_idset_release(&r->ids);
+	for (size_t i = 0; i < r->nrepeated; i++)
+		free(r->repeated[i]);
+	r->nrepeated = 0;
+done:
+	dc_input_sha256(&in, st->sha256);
+	st->bytes = in.raw_bytes;
+	dc_input_close(&in);
+	if (tee)
+		fclose(tee);
+}
+
+/* ---- held.csv ------------------------------------------------------------- */
+
+struct held_ctx {
+	struct run *r;
+	struct dc_out *out;
+	size_t ncols;           /* canonical + unknown */
+	const char **vals;
+	struct dc_buf line;
+};
+
+static long unknown_pos(struct run *r, const char *name)
+{
+	char *norm = dc_header_normalise(dc_xstrdup(name));
+	long pos = -1;
+	for (size_t k = 0; k < r->nunknown && pos < 0; k++) {
+		char *other = dc_header_normalise(dc_xstrdup(r->unknown[k]));
+		if (!strcmp(other, norm))
+			pos = (long)k;
+		free(other);
+	}
+	free(norm);
+	return pos;
+}
+
+static int held_row(void *ctx, const char *id, const char *p, size_t n)
+{
+	struct held_ctx *h = ctx;
+	struct run *r = h->r;
+	(void)id;
+	struct dc_input in;
+	struct dc_csv csv;
+	struct dc_csv_record rec;
+	dc_input_open_mem(&in, "held", p, n, 0, NULL);
+	dc_csv_init(&csv, &in, ',');
+	int rc = dc_csv_next(&csv, &rec);
+	if (rc == 1 && rec.nfields >= 4) {
+		int idx = atoi(rec.fields[0]);
+		const struct input_cols *c = &r->cols[idx];
+		for (size_t k = 0; k < h->ncols; k++)
+			h->vals[k] = "";
+		for (size_t i = 4; i < rec.nfields && i - 4 < c->n; i++) {
+			int canon = c->canon[i - 4];
+			if (canon >= 0)
+				h->vals[canon] = rec.fields[i];
+			else if (canon == -1) {
+				long pos = unknown_pos(r, c->names[i - 4]);
+				if (pos >= 0)
+					h->vals[DC_COL_COUNT + pos] = rec.fields[i];
+			}
+		}
+		struct dc_buf *b = &h->line;
+		dc_buf_reset(b);
+		for (size_t k = 0; k < h->ncols; k++) {
+			dc_buf_csv(b, h->vals[k]);
+			dc_buf_addc(b, ',');
+		}
+		dc_buf_csv(b, rec.fields[2]);
+		dc_buf_addc(b, ',');
+		dc_buf_csv(b, rec.fields[3]);
+		dc_buf_addc(b, ',');
+		dc_buf_csv(b, r->stats[idx].path);
+		dc_buf_printf(b, ",%s\n", rec.fields[1]);
+		dc_out_write(h->out, b->p, b->len);
+	}
+	dc_csv_release(&csv);
+	dc_input_close(&in);
+	return 0;
+}
+
+static int write_held(struct run *r, struct dc_out *out)
+{
+	if (r->held_all.records == 0)
+		return 0;
+	if (dc_out_open(out, r->o->out_dir, "held.csv", r->o->mode, r->ds) < 0) {
+		dc_out_abort(out);
+		return -1;
+	}
+	struct held_ctx h = { r, out, DC_COL_COUNT + r->nunknown, NULL, { 0 } };
+	h.vals = dc_xcalloc(h.ncols, sizeof *h.vals);
+	dc_buf_init(&h.line);
+	struct dc_buf *b = &h.line;
+	for (int k = 0; k < DC_COL_COUNT; k++) {
+		dc_buf_adds(b, dc_column_names[k]);
+		dc_buf_addc(b, ',');
+	}
+	for (size_t k = 0; k < r->nunknown; k++) {
+		dc_buf_csv(b, r->unknown[k]);
+		dc_buf_addc(b, ',');
+	}
+	dc_buf_adds(b, "hold_category,hold_reason,source,source_line\n");
+	dc_out_write(out, b->p, b->len);
+	int rc = dc_stage_drain(&r->held_all, NULL, NULL, held_row, &h);
+	free(h.vals);
+	dc_buf_release(&h.line);
+	if (rc < 0)
+		return -1;
+	return 1;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+static int prepare_out_dir(const char *dir, mode_t mode, struct dc_diag_sink *ds)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_USAGE, dir, 0,
+					      "output path is not a directory");
+		DIR *d = opendir(dir);
+		if (!d)
+			return dc_diag_syserr(ds, DC_ERR_USAGE, dir, errno,
+					      "cannot read output directory");
+		struct dirent *e;
+		int empty = 1;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				empty = 0;
+		closedir(d);
+		if (!empty)
+			return dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_USAGE, dir, 0,
+				"output directory is not empty: a run never writes over another run's files");
+		return DC_OK;
+	}
+	/* mkdir -p, with the directories as private as the files */
+	char *p = dc_xstrdup(dir);
+	mode_t dmode = (mode_t)(mode | ((mode & 0444) >> 2) | 0700);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, dmode) != 0 && errno != EEXIST) {
+			int e = errno;
+			free(p);
+			return dc_diag_syserr(ds, DC_ERR_USAGE, dir, e, "cannot create output directory");
+		}
+		*s = '/';
+	}
+	if (mkdir(p, dmode) != 0 && errno != EEXIST) {
+		int e = errno;
+		free(p);
+		return dc_diag_syserr(ds, DC_ERR_USAGE, dir, e, "cannot create output directory");
+	}
+	free(p);
+	return DC_OK;
+}
+
+static void add_stats(struct dc_input_stats *t, const struct dc_input_stats *s)
+{
+	t->rows += s->rows;
+	t->encounters += s->encounters;
+	t->coded += s->coded;
+	t->held += s->held;
+	t->rejected_rows += s->rejected_rows;
+	t->already_billed += s->already_billed;
+	t->not_administered += s->not_administered;
+	t->no_claim += s->no_claim;
+	t->claims += s->claims;
+	t->lines += s->lines;
+	t->charge += s->charge;
+	t->rows_coded += s->rows_coded;
+	t->rows_held += s->rows_held;
+	t->rows_already += s->rows_already;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int commit(struct run *r, struct dc_out *o, int *open, struct dc_output_info *info,
+		  size_t *n, unsigned long claims)
+{
+	if (*open != 1)
+		return 0;
+	info[*n].path = o->name ? dc_xstrdup(o->name) : dc_xstrdup("");
+	info[*n].claims = claims;
+	info[*n].bytes = o->bytes;
+	*open = 0;
+	if (dc_out_commit(o) < 0) {
+		r->res->output_failed = 1;
+		free((char *)info[*n].path);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_result *res)
+{
+	struct run R, *r = &R;
+	double t0 = now_s();
+	memset(r, 0, sizeof *r);
+	memset(res, 0, sizeof *res);
+	r->o = o;
+	r->ds = ds;
+	r->res = res;
+
+	if (dc_rules_load(&r->rules, o->rules_dir ? o->rules_dir : dc_rules_default_dir(),
+			  o->overlay, ds) < 0) {
+		res->config_error = 1;
+		dc_rules_release(&r->rules);
+		return DC_ERR_RULE;
+	}
+	if (prepare_out_dir(o->out_dir, o->mode, ds) < 0) {
+		res->config_error = 1;
+		dc_rules_release(&r->rules);
+		return DC_ERR_USAGE;
+	}
+	if (dc_stage_open(&r->lines_stage) < 0 || dc_stage_open(&r->uk_stage) < 0 ||
+	    dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0) {
+		dc_diag_syserr(ds, DC_ERR_IO, o->out_dir, errno, "cannot create a temporary file");
+		res->output_failed = 1;
+		goto out;
+	}
+	dc_buf_init(&r->buf);
+	r->stats = dc_xcalloc((size_t)o->ninputs, sizeof *r->stats);
+	r->cols = dc_xcalloc((size_t)o->ninputs, sizeof *r->cols);
+	for (int i = 0; i < o->ninputs; i++) {
+		run_input(r, i);
+		add_stats(&r->totals, &r->stats[i]);
+	}
+
+	struct dc_output_info info[8];
+	size_t ninfo = 0;
+	struct dc_out held_out;
+	int held_open = write_held(r, &held_out);
+	if (held_open < 0)
+		res->output_failed = 1;
+	commit(r, &r->lines_out, &r->lines_open, info, &ninfo, 0);
+	commit(r, &r->uk_out, &r->uk_open, info, &ninfo, 0);
+	commit(r, &held_out, &held_open, info, &ninfo, 0);
+	commit(r, &r->rejects_out, &r->rejects_open, info, &ninfo, 0);
+
+	struct dc_summary s = { o->version, o->command, o->now, r->stats, (size_t)o->ninputs,
+		&r->totals, r->holds, r->unknown, r->nunknown, r->warn, r->nwarn, info, ninfo,
+		now_s() - t0, 0 };
+	struct dc_out sum;
+	s.exit_status = o->exit_status ? o->exit_status(res) : 0;
+	if (dc_out_open(&sum, o->out_dir, "summary.json", o->mode, ds) == 0) {
+		dc_buf_reset(&r->buf);
+		dc_summary_format(&r->buf, &s);
+		dc_out_write(&sum, r->buf.p, r->buf.len);
+		if (dc_out_commit(&sum) < 0)
+			res->output_failed = 1;
+	} else {
+		dc_out_abort(&sum);
+		res->output_failed = 1;
+	}
+	for (size_t i = 0; i < ninfo; i++)
+		free((char *)info[i].path);
+
+out:
+	if (r->lines_open == 1)
+		dc_out_abort(&r->lines_out);
+	if (r->uk_open == 1)
+		dc_out_abort(&r->uk_out);
+	if (r->rejects_open == 1)
+		dc_out_abort(&r->rejects_out);
+	dc_stage_close(&r->lines_stage);
+	dc_stage_close(&r->uk_stage);
+	dc_stage_close(&r->held_stage);
+	dc_stage_close(&r->held_all);
+	dc_buf_release(&r->buf);
+	for (int i = 0; r->stats && i < o->ninputs; i++) {
+		free(r->stats[i].path);
+		free(r->stats[i].error);
+		for (size_t k = 0; k < r->cols[i].n; k++)
+			free(r->cols[i].names[k]);
+		free(r->cols[i].names);
+		free(r->cols[i].canon);
+	}
+	free(r->stats);
+	free(r->cols);
+	for (size_t i = 0; i < r->nwarn; i++)
+		free(r->warn[i].rule);
+	free(r->warn);
+	for (size_t i = 0; i < r->nunknown; i++)
+		free(r->unknown[i]);
+	free(r->unknown);
+	free(r->repeated);
+	dc_rules_release(&r->rules);
+	return DC_OK;
+}
+
+/* ---- explain -------------------------------------------------------------- */
+
+int dc_run_explain(const struct dc_run_opts *o, const char *input, const char *id,
+		   struct dc_diag_sink *ds,
+		   void (*fn)(void *ctx, const struct dc_encounter *enc,
+			      const struct dc_coded *coded),
+		   void *ctx)
+{
+	struct run R, *r = &R;
+	struct dc_run_result res;
+	memset(r, 0, sizeof *r);
+	memset(&res, 0, sizeof res);
+	r->o = o;
+	r->ds = ds;
+	r->res = &res;
+	if (dc_rules_load(&r->rules, o->rules_dir ? o->rules_dir : dc_rules_default_dir(),
+			  o->overlay, ds) < 0) {
+		dc_rules_release(&r->rules);
+		return DC_ERR_RULE;
+	}
+	struct dc_input in;
+	int found = 0;
+	if (dc_input_open_file(&in, input, ds) < 0) {
+		dc_input_close(&in);
+		dc_rules_release(&r->rules);
+		return DC_ERR_IO;
+	}
+	struct dc_reject_sink none = { NULL, NULL };
+	enum dc_format fmt = o->format;
+	struct dc_reader *rd = open_reader(r, &in, none, &fmt);
+	if (!rd) {
+		dc_input_close(&in);
+		dc_rules_release(&r->rules);
+		return DC_ERR_PARSE;
+	}
+	struct dc_arena a;
+	dc_arena_init(&a, 0);
+	struct dc_encounter enc;
+	struct dc_coded coded;
+	int rc;
+	while ((rc = rd->ops->next(rd, &enc, &a)) == 1) {
+		if (!strcmp(enc.f[DC_E_ENCOUNTER_ID], id)) {
+			found++;
+			if (found > 1) {
+				enc.hold = DC_HOLD_INPUT_ORDER;
+				enc.hold_reason = "encounter_id appears again after other encounters";
+			}
+			code_one(&r->rules, o->default_scheme, &enc, &coded, &a);
+			fn(ctx, &enc, &coded);
+		}
+		dc_arena_reset(&a);
+	}
+	dc_arena_release(&a);
+	rd->ops->free(rd);
+	dc_input_close(&in);
+	dc_rules_release(&r->rules);
+	return rc < 0 ? rc : found > 0;
+}

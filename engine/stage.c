@@ -1,0 +1,82 @@
+#include "engine/stage.h"
+#include "engine/arena.h"
+#include "engine/dc_status.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int dc_stage_open(struct dc_stage *s)
+{
+	s->records = 0;
+	s->f = tmpfile();
+	return s->f ? DC_OK : DC_ERR_IO;
+}
+
+void dc_stage_close(struct dc_stage *s)
+{
+	if (s->f)
+		fclose(s->f);
+	s->f = NULL;
+}
+
+int dc_stage_put(struct dc_stage *s, const char *id, const void *p, size_t n)
+{
+	uint32_t idn = (uint32_t)strlen(id), len = (uint32_t)n;
+	if (fwrite(&idn, sizeof idn, 1, s->f) != 1 || fwrite(id, 1, idn, s->f) != idn ||
+	    fwrite(&len, sizeof len, 1, s->f) != 1 || fwrite(p, 1, n, s->f) != n)
+		return DC_ERR_IO;
+	s->records++;
+	return DC_OK;
+}
+
+int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), void *kctx,
+		   int (*fn)(void *ctx, const char *id, const char *p, size_t n),
+		   void *ctx)
+{
+	if (fflush(s->f) != 0)
+		return DC_ERR_IO;
+	rewind(s->f);
+	char *id = NULL, *buf = NULL;
+	size_t idcap = 0, cap = 0;
+	int rc = DC_OK;
+	for (uint64_t r = 0; r < s->records; r++) {
+		uint32_t idn, len;
+		if (fread(&idn, sizeof idn, 1, s->f) != 1) {
+			rc = DC_ERR_IO;
+			break;
+		}
+		if (idn + 1 > idcap) {
+			idcap = idn + 1;
+			id = dc_xrealloc(id, idcap);
+		}
+		if (fread(id, 1, idn, s->f) != idn || fread(&len, sizeof len, 1, s->f) != 1) {
+			rc = DC_ERR_IO;
+			break;
+		}
+		id[idn] = '\0';
+		if ((size_t)len + 1 > cap) {
+			cap = (size_t)len + 1;
+			buf = dc_xrealloc(buf, cap);
+		}
+		if (fread(buf, 1, len, s->f) != len) {
+			rc = DC_ERR_IO;
+			break;
+		}
+		buf[len] = '\0';
+		if (keep && !keep(kctx, id))
+			continue;
+		int r2 = fn(ctx, id, buf, len);
+		if (r2 < 0) {
+			rc = r2;
+			break;
+		}
+	}
+	free(id);
+	free(buf);
+	rewind(s->f);
+	if (ftruncate(fileno(s->f), 0) != 0 && rc == DC_OK)
+		rc = DC_ERR_IO;
+	s->records = 0;
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * Stage: an append-only temporary file of framed records, each tagged with
+ * the encounter id it belongs to. Output of one input is staged, then moved on
+ * once the whole input has been read, leaving out the encounters that must be
+ * taken back (input_order).
+ */
+#ifndef DC_STAGE_H
+#define DC_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct dc_stage {
+	FILE *f;
+	uint64_t records;
+};
+
+int dc_stage_open(struct dc_stage *s);           /* 0 or DC_ERR_IO */
+void dc_stage_close(struct dc_stage *s);
+int dc_stage_put(struct dc_stage *s, const char *id, const void *p, size_t n);
+/*
+ * Calls |fn| for each record in order whose id |keep| (given |kctx|) accepts
+ * (NULL: all),
+ * then empties the stage. Returns 0, DC_ERR_IO, or the first negative |fn|
+ * returned.
+ */
+int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), void *kctx,
+		   int (*fn)(void *ctx, const char *id, const char *p, size_t n),
+		   void *ctx);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Rulesets: the CSV tables the engine reads (rulesets.md), loaded once per
+ * run into memory and indexed by their key column.
+ *
+ * A table file starts with '#' comment lines (source and date), then a header
+ * row, then data rows. An overlay directory's table adds rows or replaces
+ * rows with the same key. The rules own all their memory; strings returned are
+ * borrowed until dc_rules_release().
+ */
+#ifndef DC_RULES_H
+#define DC_RULES_H
+
+#include <stddef.h>
+
+#include "engine/diag.h"
+
+struct dc_table {
+	char *name;                 /* "us/payers.csv" */
+	char *path;                 /* file it came from (the last one read) */
+	int present;
+	char **cols;
+	size_t ncols;
+	char ***rows;
+	unsigned long *lines;       /* line of each row in its file */
+	char **srcs;                /* file of each row (shared strings) */
+	size_t nrows, cap;
+	size_t *slots;              /* hash index on column 0: row + 1, 0 = empty */
+	size_t nslots;
+};
+
+struct dc_rules {
+	char *dir, *overlay;
+	struct dc_table us_drugs, us_ndc, us_admin, us_charges, us_payers, us_carc;
+	struct dc_table uk_insurers, uk_procedures, uk_drugs, uk_reasons, uk_providers;
+};
+
+/*
+ * Loads every table from |dir| (and |overlay| when not NULL). Returns 0 or
+ * DC_ERR_RULE, with each problem reported to |ds| by file, line and column.
+ */
+int dc_rules_load(struct dc_rules *r, const char *dir, const char *overlay,
+		  struct dc_diag_sink *ds);
+void dc_rules_release(struct dc_rules *r);
+/* The rulesets directory to use when no --rules is given. */
+const char *dc_rules_default_dir(void);
+
+/* Row index of |key| in column 0, or -1. */
+long dc_table_find(const struct dc_table *t, const char *key);
+/* Column index of |name|, or -1. */
+int dc_table_col(const struct dc_table *t, const char *name);
+/* Value at |row|, column |col| ("" when out of range). */
+const char *dc_table_get(const struct dc_table *t, long row, int col);
+/* Value at |row| of the column named |name| ("" when absent). */
+const char *dc_table_value(const struct dc_table *t, long row, const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Command-line behaviour that golden cases cannot set up: usage errors, an
+# output directory that is not empty, --quiet, --help and --version.
+set -u
+: "${DRIPCODE:?}" "${TOP_SRCDIR:?}"
+pass=0
+fail=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/dc-cli.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+demo="$TOP_SRCDIR/testdata/cases/csv-clean/input/extract.csv"
+
+check() { # name expected-status actual-status [condition-result]
+	if [ "$2" = "$3" ] && [ "${4:-0}" = 0 ]; then
+		pass=$((pass + 1)); echo "PASS: $1"
+	else
+		fail=$((fail + 1)); echo "FAIL: $1 (exit $3, want $2)"
+	fi
+}
+
+"$DRIPCODE" --help >"$work/help" 2>&1; st=$?
+grep -q "exit status" "$work/help" && grep -q "explain" "$work/help"; check "--help" 0 $st $?
+"$DRIPCODE" --version >"$work/v" 2>&1; st=$?
+grep -q '^dripcode [0-9]' "$work/v"; check "--version" 0 $st $?
+"$DRIPCODE" frobnicate >/dev/null 2>&1; check "unknown command" 2 $?
+"$DRIPCODE" check --bogus x >/dev/null 2>&1; check "unknown option" 2 $?
+"$DRIPCODE" check -o "$work/o1" >/dev/null 2>&1; check "no input" 2 $?
+"$DRIPCODE" check --delimiter x -o "$work/o1" "$demo" >/dev/null 2>&1; check "bad delimiter" 2 $?
+
+mkdir -p "$work/full" && echo old >"$work/full/keep.txt"
+"$DRIPCODE" check -o "$work/full" "$demo" >/dev/null 2>"$work/err"; st=$?
+[ "$(ls "$work/full")" = keep.txt ] && grep -q "not empty" "$work/err"
+check "output directory not empty: nothing written" 2 $st $?
+
+"$DRIPCODE" check --rules "$work/no-such-rules" -o "$work/o2" "$demo" >/dev/null 2>&1; st=$?
+[ ! -e "$work/o2" ]; check "missing rulesets: nothing done" 2 $st $?
+
+"$DRIPCODE" check -q -o "$work/o3" "$demo" >"$work/qout" 2>"$work/qerr"; st=$?
+[ ! -s "$work/qout" ] && [ ! -s "$work/qerr" ]; check "--quiet is silent on success" 0 $st $?
+
+mode=$(stat -c %a "$work/o3/summary.json")
+[ "$mode" = 600 ]; check "outputs are created 0600" 0 0 $?
+"$DRIPCODE" check -q --mode 0640 -o "$work/o4" "$demo" >/dev/null 2>&1
+mode=$(stat -c %a "$work/o4/summary.json")
+[ "$mode" = 640 ]; check "--mode widens the outputs" 0 0 $?
+
+gzip -c "$demo" >"$work/demo.csv.data"
+"$DRIPCODE" check -q -o "$work/o5" - <"$work/demo.csv.data" >/dev/null 2>&1; st=$?
+cmp -s "$work/o3/lines.csv" "$work/o5/lines.csv" 2>/dev/null || [ ! -e "$work/o3/lines.csv" ]
+check "gzip on standard input, detected by magic bytes" 0 $st $?
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]

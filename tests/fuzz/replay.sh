@@ -1,0 +1,11 @@
+#!/bin/sh
+# Replays every fuzz target over the test inputs (testdata/ and tests/fuzz/corpus/).
+set -u
+: "${FUZZ_DIR:?}" "${TOP_SRCDIR:?}"
+status=0
+for target in fuzz_csv; do
+	echo "replaying $target"
+	${DC_WRAP:-} "$FUZZ_DIR/$target" "$TOP_SRCDIR/testdata" "$TOP_SRCDIR/tests/fuzz/corpus" ||
+		status=1
+done
+exit $status
