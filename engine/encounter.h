@@ -89,7 +89,8 @@ struct dc_item {
 
 	/* parsed by dc_encounter_validate() */
 	enum dc_item_type type;
-	struct dc_dec dose, wasted, volume_ml, rate_ml_hr, charge, units;
+	struct dc_dec dose, wasted, volume_ml, rate_ml_hr, units;
+	struct dc_dec charge;           /* NB: charge.v is in cents, not the 1e6 scale */
 	int has_dose, has_wasted, has_volume, has_rate, has_charge, has_units;
 	struct dc_when start, stop;
 	char ndc11[12];                 /* normalised NDC, "" when none */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define DC_DEC_SCALE 1000000LL          /* six decimal places */
-#define DC_DEC_MAX   1000000000000LL    /* 10^6 whole units: larger is rejected */
+#define DC_DEC_MAX   1000000000000LL    /* 10^12 whole units: larger is rejected */
 
 struct dc_dec { int64_t v; };          /* value * DC_DEC_SCALE */
 

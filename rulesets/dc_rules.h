@@ -18,6 +18,7 @@ struct dc_table {
 	char *name;                 /* "us/payers.csv" */
 	char *path;                 /* file it came from (the last one read) */
 	int present;
+	int keycols;                /* 1, or 2 when the key is the first two columns */
 	char **cols;
 	size_t ncols;
 	char ***rows;
@@ -44,7 +45,7 @@ void dc_rules_release(struct dc_rules *r);
 /* The rulesets directory to use when no --rules is given. */
 const char *dc_rules_default_dir(void);
 
-/* Row index of |key| in column 0, or -1. */
+/* Row index of the first row whose column 0 is |key|, or -1. */
 long dc_table_find(const struct dc_table *t, const char *key);
 /* Column index of |name|, or -1. */
 int dc_table_col(const struct dc_table *t, const char *name);

@@ -106,6 +106,18 @@ static char *trim_dup(const char *s, size_t n)
 	return p;
 }
 
+/* The row with the same key as |row| (one or two columns), or -1. */
+static long find_key(const struct dc_table *t, char **row)
+{
+	long i = dc_table_find(t, row[0]);
+	if (i < 0 || t->keycols < 2)
+		return i;
+	for (size_t k = (size_t)i; k < t->nrows; k++)
+		if (!strcmp(t->rows[k][0], row[0]) && !strcmp(t->rows[k][1], row[1]))
+			return (long)k;
+	return -1;
+}
+
 /*
  * Reads one table file into |t|. Comment lines (#...) before the header are
  * skipped. Returns 0, 1 when the file does not exist, or DC_ERR_RULE.
@@ -180,7 +192,7 @@ static int load_file(struct dc_table *t, const char *path, int overlay,
 		for (size_t i = 0; i < t->ncols; i++)
 			if (!row[i])
 				row[i] = dc_xstrdup("");
-		long existing = overlay ? dc_table_find(t, row[0]) : -1;
+		long existing = overlay ? find_key(t, row) : -1;
 		if (existing >= 0) {
 			/* replace the shipped row; empty overlay cells keep the shipped value */
 			for (size_t i = 0; i < t->ncols; i++) {
@@ -220,12 +232,13 @@ static int load_file(struct dc_table *t, const char *path, int overlay,
 	return rc;
 }
 
-static int load_table(struct dc_table *t, const char *name, int required, const char *dir,
-		      const char *overlay, struct dc_diag_sink *ds)
+static int load_table(struct dc_table *t, const char *name, int required, int keycols,
+		      const char *dir, const char *overlay, struct dc_diag_sink *ds)
 {
 	char path[4096];
 	memset(t, 0, sizeof *t);
 	t->name = dc_xstrdup(name);
+	t->keycols = keycols;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	int rc = load_file(t, path, 0, ds);
 	if (rc == 1) {
@@ -274,13 +287,14 @@ static void table_release(struct dc_table *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* field, file, required, key columns */
 #define TABLES(X) \
-	X(us_drugs, "us/drugs.csv", 1) X(us_ndc, "us/ndc.csv", 1) \
-	X(us_admin, "us/admin-codes.csv", 1) X(us_charges, "us/charges.csv", 1) \
-	X(us_payers, "us/payers.csv", 1) X(us_carc, "us/carc-categories.csv", 0) \
-	X(uk_insurers, "uk/insurers.csv", 1) X(uk_procedures, "uk/procedures.csv", 1) \
-	X(uk_drugs, "uk/drugs.csv", 1) X(uk_reasons, "uk/remittance-reasons.csv", 0) \
-	X(uk_providers, "uk/providers.csv", 0)
+	X(us_drugs, "us/drugs.csv", 1, 1) X(us_ndc, "us/ndc.csv", 1, 1) \
+	X(us_admin, "us/admin-codes.csv", 1, 1) X(us_charges, "us/charges.csv", 1, 1) \
+	X(us_payers, "us/payers.csv", 1, 1) X(us_carc, "us/carc-categories.csv", 0, 2) \
+	X(uk_insurers, "uk/insurers.csv", 1, 1) X(uk_procedures, "uk/procedures.csv", 1, 1) \
+	X(uk_drugs, "uk/drugs.csv", 1, 1) X(uk_reasons, "uk/remittance-reasons.csv", 0, 1) \
+	X(uk_providers, "uk/providers.csv", 0, 2)
 
 int dc_rules_load(struct dc_rules *r, const char *dir, const char *overlay,
 		  struct dc_diag_sink *ds)
@@ -292,8 +306,8 @@ int dc_rules_load(struct dc_rules *r, const char *dir, const char *overlay,
 		return dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_RULE, dir, 0,
 				      "rulesets directory not found");
 	int rc = DC_OK;
-#define LOAD(field, name, req) \
-	if (rc == DC_OK) rc = load_table(&r->field, name, req, dir, overlay, ds);
+#define LOAD(field, name, req, keys) \
+	if (rc == DC_OK) rc = load_table(&r->field, name, req, keys, dir, overlay, ds);
 	TABLES(LOAD)
 #undef LOAD
 	return rc;
@@ -301,7 +315,7 @@ int dc_rules_load(struct dc_rules *r, const char *dir, const char *overlay,
 
 void dc_rules_release(struct dc_rules *r)
 {
-#define REL(field, name, req) table_release(&r->field);
+#define REL(field, name, req, keys) table_release(&r->field);
 	TABLES(REL)
 #undef REL
 	free(r->dir);

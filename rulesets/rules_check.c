@@ -167,6 +167,15 @@ int dc_rules_check(const struct dc_rules *r, struct dc_diag_sink *ds)
 		for (size_t i = 0; i < t->nrows; i++) {
 			const char *src = t->srcs[i] ? t->srcs[i] : t->path;
 			long first = dc_table_find(t, t->rows[i][0]);
+			if (t->keycols > 1 && first >= 0) {
+				/* a two-column key: the first earlier row with both equal */
+				long same = -1;
+				for (size_t k = (size_t)first; k < i && same < 0; k++)
+					if (!strcmp(t->rows[k][0], t->rows[i][0]) &&
+					    !strcmp(t->rows[k][1], t->rows[i][1]))
+						same = (long)k;
+				first = same < 0 ? (long)i : same;
+			}
 			if (first >= 0 && (size_t)first != i) {
 				problems++;
 				dc_diag_report(ds, DC_SEV_ERROR, 0, src, t->lines[i],

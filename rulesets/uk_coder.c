@@ -31,6 +31,7 @@
  */
 #include "rulesets/uk_coder.h"
 #include "rulesets/dc_coder.h"
+#include "engine/buf.h"
 #include "engine/dc_status.h"
 #include "engine/validate.h"
 
@@ -634,7 +635,26 @@ static void check_codes(struct uk_ctx *x)
 				  DC_UK_PRICE);
 }
 
-/* Appends " (line N)" / "; line N" style lists: "33;35". */
+/*
+ * Input line lists ("2;3;4") are built in a heap dc_buf and copied to the
+ * arena once: appending with dc_arena_printf would copy the growing string
+ * for every row, quadratic arena use on an encounter with many rows.
+ */
+static void list_add(struct dc_buf *b, const char *sep, unsigned long line)
+{
+	if (b->len)
+		dc_buf_adds(b, sep);
+	dc_buf_printf(b, "%lu", line);
+}
+
+static const char *list_done(struct dc_arena *a, struct dc_buf *b)
+{
+	const char *s = dc_arena_strdup(a, b->len ? b->p : "");
+	dc_buf_release(b);
+	return s;
+}
+
+/* Appends to a short list of problem lines ("2, 5"): held encounters only. */
 static const char *add_line(struct dc_arena *a, const char *list, unsigned long line)
 {
 	return *list ? dc_arena_printf(a, "%s, %lu", list, line)
@@ -803,11 +823,12 @@ static void emit_procedures(struct uk_ctx *x)
 {
 	struct dc_encounter *enc = x->enc;
 	struct dc_arena *a = x->a;
-	const char *iv_lines = "";
+	struct dc_buf lb;
+	dc_buf_init(&lb);
 	for (size_t i = 0; i < x->ndrugs; i++)
 		if (x->drugs[i].iv)
-			iv_lines = dc_arena_printf(a, "%s%s%lu", iv_lines, *iv_lines ? ";" : "",
-						   x->drugs[i].it->line);
+			list_add(&lb, ";", x->drugs[i].it->line);
+	const char *iv_lines = list_done(a, &lb);
 
 	if (x->nother) {
 		/* UK-X3590-CONCURRENT / UK-PROCEDURE: the extract's procedures, the
@@ -852,13 +873,15 @@ static void emit_procedures(struct uk_ctx *x)
 	/* UK-X3590-SOLE: one line per session, whatever the number of drugs,
 	 * bags or X3590 rows */
 	const struct dc_item *src = x->nprocs ? &enc->items[x->procs[0]] : NULL;
-	const char *lines = "";   /* the X3590 rows and the IV rows, in input order */
+	/* source lines: the X3590 rows and the IV rows, in input order */
+	dc_buf_init(&lb);
 	for (size_t i = 0; i < enc->nitems; i++) {
 		const struct dc_item *it = &enc->items[i];
 		if (it->type == DC_ITEM_PROCEDURE ||
 		    (it->type == DC_ITEM_DRUG && !strcasecmp(it->f[DC_I_ROUTE], "IV")))
-			lines = dc_arena_printf(a, "%s%s%lu", lines, *lines ? ";" : "", it->line);
+			list_add(&lb, ";", it->line);
 	}
+	const char *lines = list_done(a, &lb);
 	if (x->nsole > 1)
 		dc_coded_warn(x->out, a, DC_UK_X3590_SOLE, src->line,
 			      "%d %s items in one session billed as one %s line", x->nsole,
@@ -966,7 +989,9 @@ static void emit_drugs(struct uk_ctx *x)
 		struct dc_dec qty = { 0 };
 		int64_t charge = 0;
 		int ncharge = 0, nseg = 0;
-		const char *lines = "", *conv = "";
+		const char *conv = "";
+		struct dc_buf lb;
+		dc_buf_init(&lb);
 		for (size_t j = ord[k]; j < n; j++) {
 			struct uk_drug *e = &x->drugs[j];
 			if (e->leader != (int)ord[k])
@@ -977,9 +1002,10 @@ static void emit_drugs(struct uk_ctx *x)
 				ncharge++;
 				charge += e->it->charge.v;
 			}
-			lines = dc_arena_printf(a, "%s%s%lu", lines, *lines ? ";" : "", e->it->line);
+			list_add(&lb, ";", e->it->line);
 			conv = *conv ? dc_arena_printf(a, "%s + %s", conv, e->conv) : e->conv;
 		}
+		const char *lines = list_done(a, &lb);
 		struct dc_line *l = new_line(x, "drug");
 		l->code = d->dmd;
 		l->dmd_code = d->dmd;
@@ -1040,6 +1066,8 @@ int dc_uk_code(const struct dc_rules *rules, struct dc_encounter *enc,
 {
 	if (!rules || !enc || !out || !a)
 		return DC_ERR_BUG;
+	if (enc->hold != DC_HOLD_NONE)
+		return 0;   /* held by validation: the contract says we are not called */
 	struct uk_ctx x;
 	memset(&x, 0, sizeof x);
 	x.rules = rules;

@@ -653,6 +653,54 @@ static void test_segments(void)
 	finish(&t);
 }
 
+/* mcg converts to the table's mg; a drug_name naming another product warns. */
+static void test_units_and_names(void)
+{
+	struct run t;
+	struct encp e = { 0 };
+	start(&t);
+	row(&t.csv, &e, "drug,,zofran,999900111000001109,3300,mcg,3.3 mg/mL,,IV,push,L forearm,,"
+	    "09:00,,,,");
+	code(&t);
+	CU_ASSERT_EQUAL_FATAL(t.enc.hold, DC_HOLD_NONE);
+	CU_ASSERT_EQUAL_FATAL(t.c.nlines, 2);
+	CU_ASSERT_STRING_EQUAL(t.c.lines[1].description, "dexamethasone 3.3 mg/1 mL");
+	CU_ASSERT_STRING_EQUAL(qty(t.c.lines[1].units), "3.3");
+	CU_ASSERT_STRING_EQUAL(t.c.lines[1].arith, "3300 mcg = 3.3 mg x 0.40 = 1.32");
+	CU_ASSERT(has_warning(&t.c, "UK-DRUG-ITEM", "drug_name 'zofran' names dm+d "
+			      "999900041000001109"));
+	finish(&t);
+}
+
+/* Several problems: every reason is kept, the category is the first in the
+ * order preauth, sole_procedure, drug_coding, provider, invalid_field,
+ * documentation. */
+static void test_hold_order(void)
+{
+	struct run t;
+	struct encp e = { .auth = "", .reg = "123", .consent = "" };
+	start(&t);
+	row(&t.csv, &e, "procedure,9999,,,,,,,,,,,,,,,");
+	row(&t.csv, &e, "drug,,unobtainium,,5,mg,1 mg/mL,,IV,,L forearm,,09:00,09:30,,,");
+	code(&t);
+	CU_ASSERT_EQUAL(t.enc.hold, DC_HOLD_PREAUTH);
+	const char *r = t.enc.hold_reason;
+	const char *p1 = strstr(r, "UK-PREAUTH"), *p2 = strstr(r, "unobtainium"),
+		   *p3 = strstr(r, "rendering_provider_id '123'"), *p4 = strstr(r, "code '9999'"),
+		   *p5 = strstr(r, "consent is not recorded");
+	CU_ASSERT(p1 && p2 && p3 && p4 && p5);
+	CU_ASSERT(p1 < p2 && p2 < p3 && p3 < p4 && p4 < p5);
+	finish(&t);
+
+	/* without the authorisation and drug problems, provider comes first */
+	struct encp e2 = { .reg = "123", .consent = "" };
+	start(&t);
+	row(&t.csv, &e2, "procedure,9999,,,,,,,,,,,,,,,");
+	code(&t);
+	CU_ASSERT_EQUAL(t.enc.hold, DC_HOLD_PROVIDER);
+	finish(&t);
+}
+
 /*
  * A thousand line items: the invoice total is the exact sum of the rounded
  * line amounts, and the amounts printed in uk-line-items.csv add up to it.
@@ -732,6 +780,8 @@ int register_uk_coder_tests(void)
 	DC_ADD_TEST(s, test_consultation);
 	DC_ADD_TEST(s, test_bundled_drugs);
 	DC_ADD_TEST(s, test_segments);
+	DC_ADD_TEST(s, test_units_and_names);
+	DC_ADD_TEST(s, test_hold_order);
 	DC_ADD_TEST(s, test_thousand_lines);
 	return 0;
 }

@@ -21,7 +21,7 @@ int main(void)
 	int (*const suites[])(void) = {
 		register_value_tests, register_arena_tests, register_input_tests,
 		register_csv_tests, register_csv_reader_tests, register_validate_tests,
-		register_idset_tests, register_output_tests,
+		register_idset_tests, register_output_tests, register_uk_coder_tests,
 	};
 	for (size_t i = 0; i < sizeof suites / sizeof *suites; i++)
 		if (suites[i]() != 0) {
