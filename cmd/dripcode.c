@@ -6,6 +6,7 @@
 
 #include "engine/dc_status.h"
 #include "engine/diag.h"
+#include "engine/ledger.h"
 #include "engine/run.h"
 #include "parsers/dc_reader.h"
 #include "rulesets/dc_rules.h"
@@ -71,6 +72,8 @@ static int exit_for(const struct dc_run_result *r)
 {
 	if (r->config_error)
 		return DC_EXIT_USAGE;
+	if (r->locked)
+		return DC_EXIT_LOCKED;
 	if (r->bug)
 		return DC_EXIT_BUG;
 	if (r->output_failed)
@@ -90,6 +93,7 @@ static const char usage_text[] =
 	"  check   [OPTIONS] INPUT...              read, code and check; write the report files only\n"
 	"  explain [OPTIONS] INPUT ENCOUNTER_ID    show how one encounter was coded, and why\n"
 	"  rules   check | show CODE               validate the rulesets, or show a code's entries\n"
+	"  ledger  show                            what the ledger holds: runs, files, claims\n"
 	"\n"
 	"options of code, check and explain:\n"
 	"  -o, --out DIR          output directory, created if missing, must be empty\n"
@@ -102,6 +106,11 @@ static const char usage_text[] =
 	"      --map FILE         column aliases: canonical_name = their_name\n"
 	"      --delimiter C      field separator: , ; | or tab\n"
 	"      --mode OCTAL       permissions of the files written (default 0600)\n"
+	"      --ledger FILE      the ledger (default $DRIPCODE_LEDGER, else\n"
+	"                         $XDG_DATA_HOME/dripcode/ledger.sqlite)\n"
+	"      --wait S           wait up to S seconds for another run's ledger lock\n"
+	"      --dry-run          everything but writing claims and touching the ledger\n"
+	"      --rebill           code encounters already billed, as replacement claims\n"
 	"  -q, --quiet            only errors on stderr\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n"
@@ -128,7 +137,7 @@ struct cli {
 };
 
 enum { OPT_SCHEME = 256, OPT_RULES, OPT_OVERLAY, OPT_NOW, OPT_MAP, OPT_DELIM, OPT_MODE,
-       OPT_VERSION };
+       OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL };
 
 static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, 'o' },
@@ -140,6 +149,10 @@ static const struct option long_opts[] = {
 	{ "map", required_argument, NULL, OPT_MAP },
 	{ "delimiter", required_argument, NULL, OPT_DELIM },
 	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "ledger", required_argument, NULL, OPT_LEDGER },
+	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "rebill", no_argument, NULL, OPT_REBILL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -231,6 +244,23 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 			o->mode = (mode_t)m;
 			break;
 		}
+		case OPT_LEDGER:
+			o->ledger_path = optarg;
+			break;
+		case OPT_WAIT: {
+			char *end;
+			long w = strtol(optarg, &end, 10);
+			if (*end || w < 0 || w > 86400)
+				return usage_error("--wait wants seconds, not '%s'", optarg);
+			o->wait_s = (int)w;
+			break;
+		}
+		case OPT_DRY_RUN:
+			o->dry_run = 1;
+			break;
+		case OPT_REBILL:
+			o->rebill = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -263,6 +293,7 @@ static int cmd_run(int argc, char **argv, const char *name)
 		goto out;
 	}
 	c.run.command = name;
+	c.run.write_claims = !strcmp(name, "code");
 	c.run.inputs = argv + optind;
 	c.run.ninputs = argc - optind;
 	struct dc_run_result res;
@@ -401,6 +432,32 @@ static int cmd_rules(int argc, char **argv)
 	return rc;
 }
 
+/* ---- ledger ---- */
+
+static int cmd_ledger(int argc, char **argv)
+{
+	struct cli c;
+	struct printer pr = { 0, 0, 0 };
+	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
+	memset(&c, 0, sizeof c);
+	int rc = parse_opts(argc, argv, &c, &ds);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc || strcmp(argv[optind], "show"))
+		return usage_error("%s", "ledger needs show");
+	char *path = c.run.ledger_path ? strdup(c.run.ledger_path) : dc_ledger_default_path();
+	struct dc_ledger *l;
+	rc = dc_ledger_open(&l, path, c.run.wait_s, 0600, &ds);
+	free(path);
+	if (rc == DC_ERR_BUSY)
+		return DC_EXIT_LOCKED;
+	if (rc < 0)
+		return DC_EXIT_OUTPUT;
+	rc = dc_ledger_show(l, stdout) < 0 ? DC_EXIT_OUTPUT : DC_EXIT_OK;
+	dc_ledger_close(l);
+	return rc;
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -409,6 +466,7 @@ static const struct command {
 	{ "check", cmd_check },
 	{ "explain", cmd_explain },
 	{ "rules", cmd_rules },
+	{ "ledger", cmd_ledger },
 };
 
 int main(int argc, char **argv)

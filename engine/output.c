@@ -159,6 +159,18 @@ int dc_out_truncate(struct dc_out *o, uint64_t off)
 	return DC_OK;
 }
 
+int dc_out_sync(struct dc_out *o)
+{
+	if (dc_out_flush(o) < 0)
+		return DC_ERR_IO;
+	if (o->to_stdout)
+		return DC_OK;
+	int e = injected("fsync", o->tmp);
+	if (e || fsync(o->fd) != 0)
+		return fail(o, "cannot sync output", e ? e : errno);
+	return DC_OK;
+}
+
 static void release(struct dc_out *o)
 {
 	free(o->buf);

@@ -40,6 +40,8 @@ int dc_out_putc(struct dc_out *o, int c);
 int dc_out_printf(struct dc_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int dc_out_flush(struct dc_out *o);
+/* Flushes and fsyncs (the content is on disk under the temporary name). */
+int dc_out_sync(struct dc_out *o);
 /* Flushes, fsyncs, renames into place and fsyncs the directory. */
 int dc_out_commit(struct dc_out *o);
 /* Removes the temporary file (nothing reaches the final name). */

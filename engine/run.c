@@ -14,6 +14,7 @@
 #include "engine/dc_status.h"
 #include "engine/idset.h"
 #include "engine/input.h"
+#include "engine/ledger.h"
 #include "engine/output.h"
 #include "engine/stage.h"
 #include "engine/validate.h"
@@ -46,6 +47,12 @@ struct run {
 	struct dc_out lines_out, rejects_out, uk_out;
 	int lines_open, rejects_open, uk_open;
 	struct dc_stage lines_stage, uk_stage, held_stage, held_all;
+	struct dc_stage claims_stage;         /* this input's claim records */
+	struct dc_stage uk_claims;            /* the run's UK invoices, for the ledger */
+	struct dc_ledger *ledger;             /* NULL for check and --dry-run */
+	const char *provider;                 /* the billing provider the ledger knows */
+	unsigned long uk_invoices;
+	char *abs_out;                        /* the output directory, absolute */
 	struct dc_buf buf;
 
 	struct dc_input_stats *stats;     /* one per input */
@@ -159,16 +166,25 @@ static void add_repeated(struct run *r, const char *id)
 
 /*
  * Validates and codes one encounter. |coded| is filled when the encounter is
- * not held. Returns 0 or a negative status (a coder's bug).
+ * not held. With a ledger, a valid encounter it knows is not coded again
+ * (*already set) unless --rebill. Returns 0 or a negative status (a coder's
+ * bug).
  */
-static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_encounter *enc,
-		    struct dc_coded *coded, struct dc_arena *a)
+static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_ledger *ledger,
+		    const char *provider, int rebill, struct dc_encounter *enc,
+		    struct dc_coded *coded, struct dc_arena *a, int *already)
 {
 	memset(coded, 0, sizeof *coded);
+	*already = 0;
 	if (enc->hold != DC_HOLD_NONE)
 		return 0;
 	if (dc_encounter_validate(enc, rules, (enum dc_scheme)default_scheme, a))
 		return 0;
+	if (ledger && dc_ledger_billed(ledger, provider, enc->scheme == DC_SCHEME_UK ? "UK" : "US",
+				       enc->f[DC_E_ENCOUNTER_ID]) == 1 && !rebill) {
+		*already = 1;
+		return 0;
+	}
 	int rc = enc->scheme == DC_SCHEME_UK ? dc_uk_code(rules, enc, coded, a)
 					     : dc_us_code(rules, enc, coded, a);
 	if (enc->hold != DC_HOLD_NONE) {
@@ -178,6 +194,50 @@ static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_
 		coded->charge = 0;
 	}
 	return rc;
+}
+
+/* A field of a claim record: tabs and line ends would break the record. */
+static void rec_field(struct dc_buf *b, const char *s)
+{
+	dc_buf_addc(b, '\t');
+	for (; *s; s++)
+		dc_buf_addc(b, *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+/*
+ * The ledger's view of an encounter's claims: one "C" line per claim and one
+ * "L" line per claim line, tab-separated.
+ */
+static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
+			 const struct dc_coded *c, int rebill)
+{
+	char num[48];
+	const char *scheme = enc->scheme == DC_SCHEME_UK ? "UK" : "US";
+	const char *prev = NULL;
+	for (size_t i = 0; i < c->nlines; i++) {
+		const struct dc_line *l = &c->lines[i];
+		if (!prev || strcmp(prev, l->claim_id) != 0) {
+			int64_t total = 0;
+			for (size_t k = i; k < c->nlines && !strcmp(c->lines[k].claim_id, l->claim_id); k++)
+				total += c->lines[k].charge;
+			dc_buf_addc(b, 'C');
+			rec_field(b, l->claim_id);
+			rec_field(b, l->claim_type);
+			rec_field(b, scheme);
+			rec_field(b, enc->f[DC_E_ENCOUNTER_ID]);
+			rec_field(b, enc->f[DC_E_PAYER_ID]);
+			rec_field(b, dc_date_format(enc->service_day, num, sizeof num));
+			dc_buf_printf(b, "\t%lld\t%s\n", (long long)total, rebill ? "7" : "1");
+			prev = l->claim_id;
+		}
+		dc_buf_printf(b, "L\t%d", l->line_no);
+		rec_field(b, l->code);
+		rec_field(b, l->modifiers);
+		rec_field(b, dc_dec_format(l->units, num, sizeof num));
+		dc_buf_printf(b, "\t%lld", (long long)l->charge);
+		rec_field(b, l->line_control);
+		dc_buf_addc(b, '\n');
+	}
 }
 
 static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
@@ -193,7 +253,9 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 		enc->hold_reason = "encounter_id appears again after other encounters";
 		add_repeated(r, id);
 	}
-	if (code_one(&r->rules, r->o->default_scheme, enc, &coded, a) < 0) {
+	int already = 0;
+	if (code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill, enc,
+		     &coded, a, &already) < 0) {
 		r->res->bug = 1;
 		dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, st->path, enc->first_line,
 			       "internal error coding encounter '%s'", id);
@@ -205,7 +267,11 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 	for (size_t i = 0; i < coded.nwarnings; i++)
 		count_warning(r, coded.warnings[i].rule);
 
-	if (enc->hold != DC_HOLD_NONE) {
+	if (already) {
+		st->already_billed++;
+		st->rows_already += enc->nitems;
+		fr.outcome = 'A';
+	} else if (enc->hold != DC_HOLD_NONE) {
 		r->res->any_held = 1;
 		st->held++;
 		st->rows_held += enc->nitems;
@@ -235,10 +301,16 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 			dc_lines_format(b, enc, &coded);
 			if (dc_stage_put(&r->lines_stage, id, b->p, b->len) < 0)
 				r->res->output_failed = 1;
-			if (enc->scheme == DC_SCHEME_UK) {
+			if (enc->scheme == DC_SCHEME_UK && r->o->write_claims && !r->o->dry_run) {
 				dc_buf_reset(b);
 				dc_uk_items_format(b, enc, &coded, &r->rules);
 				if (b->len && dc_stage_put(&r->uk_stage, id, b->p, b->len) < 0)
+					r->res->output_failed = 1;
+			}
+			if (r->ledger) {
+				dc_buf_reset(b);
+				claim_record(b, enc, &coded, r->o->rebill);
+				if (dc_stage_put(&r->claims_stage, id, b->p, b->len) < 0)
 					r->res->output_failed = 1;
 			}
 		}
@@ -278,6 +350,30 @@ static int copy_out(void *ctx, const char *id, const char *p, size_t n)
 static int copy_stage(void *ctx, const char *id, const char *p, size_t n)
 {
 	return dc_stage_put(ctx, id, p, n);
+}
+
+/*
+ * An input read to the end: its claims are the run's now. The encounter is
+ * marked billed so a later input's copy is already billed, and UK invoices
+ * wait for uk-line-items.csv to be recorded.
+ */
+static int move_claims(void *ctx, const char *id, const char *p, size_t n)
+{
+	struct run *r = ctx;
+	/* C <claim_id> <claim_type> <scheme> ... */
+	const char *t1 = memchr(p, '\t', n);
+	const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p)) : NULL;
+	const char *t3 = t2 ? memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - p)) : NULL;
+	if (!t3)
+		return DC_ERR_BUG;
+	int uk = t3 - t2 - 1 == 2 && !memcmp(t2 + 1, "UK", 2);
+	if (dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id) < 0)
+		return DC_ERR_IO;
+	if (uk) {
+		r->uk_invoices++;
+		return dc_stage_put(&r->uk_claims, id, p, n);
+	}
+	return DC_OK;
 }
 
 /* input_order: the fragments of every repeated id become one hold each */
@@ -530,6 +626,8 @@ static void run_input(struct run *r, int idx)
 	struct copy_ctx lc = { r, &r->lines_out, "lines.csv", &r->lines_open, dc_lines_header };
 	struct copy_ctx uc = { r, &r->uk_out, "uk-line-items.csv", &r->uk_open,
 			       dc_uk_items_header };
+	if (r->ledger && dc_stage_drain(&r->claims_stage, keep, r, move_claims, r) < 0)
+		r->res->output_failed = 1;
 	if (dc_stage_drain(&r->lines_stage, keep, r, copy_out, &lc) < 0 ||
 	    dc_stage_drain(&r->uk_stage, keep, r, copy_out, &uc) < 0)
 		r->res->output_failed = 1;
@@ -644,6 +742,90 @@ static int write_held(struct run *r, struct dc_out *out)
 	return 1;
 }
 
+/* ---- recording claim files in the ledger ---------------------------------- */
+
+struct record_ctx { struct run *r; int rc; };
+
+static char *next_field(char **p)
+{
+	char *s = *p, *t = strchr(s, '\t');
+	if (t) {
+		*t = '\0';
+		*p = t + 1;
+	} else {
+		*p = s + strlen(s);
+	}
+	return s;
+}
+
+static int record_one(void *ctx, const char *id, const char *p, size_t n)
+{
+	struct record_ctx *rc = ctx;
+	struct dc_ledger *l = rc->r->ledger;
+	(void)id;
+	(void)n;
+	char *copy = dc_xstrdup(p), *line = copy, *nl;
+	int st = DC_OK;
+	for (; *line && st == DC_OK; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		char *f = line;
+		char *tag = next_field(&f);
+		if (tag[0] == 'C') {
+			char *claim = next_field(&f), *type = next_field(&f), *scheme = next_field(&f);
+			char *enc = next_field(&f), *payer = next_field(&f), *date = next_field(&f);
+			char *charge = next_field(&f), *freq = next_field(&f);
+			(void)type;
+			st = dc_ledger_add_claim(l, claim, rc->r->provider, scheme, enc, payer, date,
+						 strtoll(charge, NULL, 10), freq);
+		} else if (tag[0] == 'L') {
+			char *no = next_field(&f), *code = next_field(&f), *mods = next_field(&f);
+			char *units = next_field(&f), *charge = next_field(&f), *ctl = next_field(&f);
+			st = dc_ledger_add_line(l, "", atoi(no), code, mods, units,
+						strtoll(charge, NULL, 10), ctl);
+		}
+	}
+	free(copy);
+	return st;
+}
+
+/*
+ * Records the claims staged in |claims| as the content of |o|, then renames |o|
+ * into place: sync, commit as pending, rename, mark complete (ledger.h).
+ */
+static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *claims,
+			     const char *kind, long isa13)
+{
+	char final[4096];
+	snprintf(final, sizeof final, "%s/%s", r->abs_out, o->name);
+	char *tmp = dc_xstrdup(o->tmp);
+	struct record_ctx rc = { r, 0 };
+	int64_t file_id;
+	int st = dc_out_sync(o);
+	if (st == DC_OK)
+		st = dc_ledger_file_begin(r->ledger);
+	if (st == DC_OK)
+		st = dc_stage_drain(claims, NULL, NULL, record_one, &rc);
+	if (st == DC_OK)
+		st = dc_ledger_file_commit(r->ledger, kind, final, tmp, isa13, &file_id);
+	else
+		dc_ledger_file_rollback(r->ledger);
+	if (st == DC_OK) {
+		st = dc_out_commit(o);
+		if (st == DC_OK)
+			dc_ledger_file_complete(r->ledger, file_id);
+		/* a failed rename is completed or forgotten by the next run's recovery */
+	} else {
+		dc_out_abort(o);
+	}
+	free(tmp);
+	if (st < 0)
+		r->res->output_failed = 1;
+	return st;
+}
+
 /* ---- the run -------------------------------------------------------------- */
 
 static int prepare_out_dir(const char *dir, mode_t mode, struct dc_diag_sink *ds)
@@ -750,13 +932,39 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		dc_rules_release(&r->rules);
 		return DC_ERR_RULE;
 	}
+	if (o->write_claims && !o->dry_run) {
+		char *path = o->ledger_path ? dc_xstrdup(o->ledger_path) : dc_ledger_default_path();
+		int lrc = dc_ledger_open(&r->ledger, path, o->wait_s, 0600, ds);
+		free(path);
+		if (lrc == DC_ERR_BUSY) {
+			res->locked = 1;
+			dc_rules_release(&r->rules);
+			return lrc;
+		}
+		if (lrc < 0) {
+			res->output_failed = 1;
+			dc_rules_release(&r->rules);
+			return lrc;
+		}
+		r->provider = o->provider ? o->provider : "DEMO";
+	}
 	if (prepare_out_dir(o->out_dir, o->mode, ds) < 0) {
 		res->config_error = 1;
+		dc_ledger_close(r->ledger);
 		dc_rules_release(&r->rules);
 		return DC_ERR_USAGE;
 	}
+	r->abs_out = realpath(o->out_dir, NULL);
+	if (!r->abs_out)
+		r->abs_out = dc_xstrdup(o->out_dir);
+	if (r->ledger) {
+		dc_ledger_recover(r->ledger, ds);
+		if (dc_ledger_begin_run(r->ledger, o->out_dir, o->now) < 0)
+			res->output_failed = 1;
+	}
 	if (dc_stage_open(&r->lines_stage) < 0 || dc_stage_open(&r->uk_stage) < 0 ||
-	    dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0) {
+	    dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0 ||
+	    dc_stage_open(&r->claims_stage) < 0 || dc_stage_open(&r->uk_claims) < 0) {
 		dc_diag_syserr(ds, DC_ERR_IO, o->out_dir, errno, "cannot create a temporary file");
 		res->output_failed = 1;
 		goto out;
@@ -776,7 +984,17 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	if (held_open < 0)
 		res->output_failed = 1;
 	commit(r, &r->lines_out, &r->lines_open, info, &ninfo, 0);
-	commit(r, &r->uk_out, &r->uk_open, info, &ninfo, 0);
+	if (r->uk_open == 1 && r->ledger) {
+		info[ninfo].path = dc_xstrdup(r->uk_out.name);
+		info[ninfo].claims = r->uk_invoices;
+		info[ninfo].bytes = r->uk_out.bytes;
+		r->uk_open = 0;
+		if (commit_claim_file(r, &r->uk_out, &r->uk_claims, "uk", -1) == 0)
+			ninfo++;
+		else
+			free((char *)info[ninfo].path);
+	}
+	commit(r, &r->uk_out, &r->uk_open, info, &ninfo, r->uk_invoices);
 	commit(r, &held_out, &held_open, info, &ninfo, 0);
 	commit(r, &r->rejects_out, &r->rejects_open, info, &ninfo, 0);
 
@@ -809,7 +1027,19 @@ out:
 	dc_stage_close(&r->uk_stage);
 	dc_stage_close(&r->held_stage);
 	dc_stage_close(&r->held_all);
+	dc_stage_close(&r->claims_stage);
+	dc_stage_close(&r->uk_claims);
 	dc_buf_release(&r->buf);
+	if (r->ledger) {
+		for (int i = 0; r->stats && i < o->ninputs; i++)
+			dc_ledger_add_input(r->ledger, r->stats[i].path, r->stats[i].bytes,
+					    r->stats[i].sha256, o->now, r->stats[i].rows,
+					    r->stats[i].coded, r->stats[i].held,
+					    r->stats[i].rejected_rows);
+		dc_ledger_end_run(r->ledger, o->exit_status ? o->exit_status(res) : 0);
+		dc_ledger_close(r->ledger);
+	}
+	free(r->abs_out);
 	for (int i = 0; r->stats && i < o->ninputs; i++) {
 		free(r->stats[i].path);
 		free(r->stats[i].error);
@@ -878,7 +1108,9 @@ int dc_run_explain(const struct dc_run_opts *o, const char *input, const char *i
 				enc.hold = DC_HOLD_INPUT_ORDER;
 				enc.hold_reason = "encounter_id appears again after other encounters";
 			}
-			code_one(&r->rules, o->default_scheme, &enc, &coded, &a);
+			int already;
+			code_one(&r->rules, o->default_scheme, NULL, NULL, 0, &enc, &coded, &a,
+				 &already);
 			fn(ctx, &enc, &coded);
 		}
 		dc_arena_reset(&a);

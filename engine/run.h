@@ -33,6 +33,11 @@ struct dc_run_opts {
 	mode_t mode;
 	int quiet;
 	const char *version;
+	int write_claims;             /* code: claim files and the ledger; check: reports only */
+	const char *ledger_path;      /* NULL: the default */
+	int wait_s;
+	int dry_run, rebill;
+	const char *provider;         /* billing provider identity for the ledger */
 	char **inputs;
 	int ninputs;
 	/* maps a result to the exit status summary.json reports */
@@ -45,6 +50,7 @@ struct dc_run_result {
 	int output_failed;            /* an output could not be written */
 	int config_error;             /* rulesets, output directory: nothing done */
 	int bug;
+	int locked;                   /* another run holds the ledger: nothing done */
 };
 
 int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_result *res);

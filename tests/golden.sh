@@ -1,7 +1,8 @@
 #!/bin/sh
 # Golden tests: each directory of testdata/cases/ holds
 #   case.golden     the dripcode arguments; @IN@ is the case's input/ directory,
-#                   @OUT@ a fresh output directory (not created beforehand)
+#                   @OUT@ a fresh output directory (not created beforehand), @TMP@
+#                   an empty scratch directory (for a ledger, say)
 #   input/          the inputs
 #   expected/       every file the run must leave in @OUT@ (.gz outputs unzipped),
 #                   compared byte for byte; summary.json with elapsed_s, the
@@ -23,7 +24,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dc-golden.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
 normalise() { # file case-dir out-dir
-	sed -e "s#$2/input#@IN@#g" -e "s#$3#@OUT@#g" \
+	sed -e "s#$2/input#@IN@#g" -e "s#$3#@OUT@#g" -e "s#$(dirname "$3")/tmp#@TMP@#g" \
 	    -e 's#"elapsed_s": [0-9.]*#"elapsed_s": 0#' \
 	    -e 's#"dripcode": "[^"]*"#"dripcode": "VERSION"#' \
 	    -e 's#\("claims": [0-9]*, "bytes": \)[0-9]*#\10#' "$1"
@@ -36,7 +37,8 @@ for c in "$@"; do
 	t="$work/$name"
 	mkdir -p "$t"
 	out="$t/out"
-	args=$(sed -e "s#@IN@#$c/input#g" -e "s#@OUT@#$out#g" "$c/case.golden")
+	mkdir -p "$t/tmp"
+	args=$(sed -e "s#@IN@#$c/input#g" -e "s#@OUT@#$out#g" -e "s#@TMP@#$t/tmp#g" "$c/case.golden")
 	(cd "$t" && eval "${DC_WRAP:-} \"\$DRIPCODE\" $args" >"$t/stdout" 2>"$t/stderr" </dev/null)
 	status=$?
 	want_exit=0

@@ -1,0 +1,526 @@
+#include "engine/ledger.h"
+#include "engine/arena.h"
+#include "engine/dc_status.h"
+#include "engine/output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int (*dc_ledger_fail_hook)(const char *op);
+
+struct dc_ledger {
+	sqlite3 *db;
+	char *path;
+	int lockfd;
+	int64_t run_id;
+	struct dc_diag_sink *ds;
+	sqlite3_stmt *billed, *mark, *add_claim, *add_line, *taken, *add_enc;
+	int in_tx;
+	int64_t claim_row;       /* row of the claim added last */
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE IF NOT EXISTS control(key TEXT PRIMARY KEY, next_isa13 INTEGER NOT NULL,"
+	"  next_gs06 INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, out_dir TEXT, now TEXT,"
+	"  pid INTEGER, state TEXT NOT NULL, exit_status INTEGER);"
+	"CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, run_id INTEGER, kind TEXT,"
+	"  path TEXT NOT NULL, tmp_path TEXT, isa13 INTEGER, state TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS encounters(provider TEXT NOT NULL, scheme TEXT NOT NULL,"
+	"  encounter_id TEXT NOT NULL, claim_id TEXT NOT NULL, file_id INTEGER NOT NULL,"
+	"  PRIMARY KEY(provider, scheme, encounter_id));"
+	"CREATE TABLE IF NOT EXISTS claims(id INTEGER PRIMARY KEY, claim_id TEXT NOT NULL,"
+	"  provider TEXT, scheme TEXT, encounter_id TEXT, payer TEXT, service_date TEXT,"
+	"  charge_cents INTEGER, frequency TEXT, file_id INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS claims_by_id ON claims(claim_id);"
+	"CREATE TABLE IF NOT EXISTS lines(claim_row INTEGER NOT NULL, line_no INTEGER,"
+	"  code TEXT, modifiers TEXT, units TEXT, charge_cents INTEGER, line_control TEXT);"
+	"CREATE TABLE IF NOT EXISTS inputs(id INTEGER PRIMARY KEY, run_id INTEGER, path TEXT,"
+	"  bytes INTEGER, sha256 TEXT, now TEXT, rows INTEGER, coded INTEGER, held INTEGER,"
+	"  rejected INTEGER);"
+	"INSERT OR IGNORE INTO meta VALUES('schema', '1');";
+
+static int db_error(struct dc_ledger *l, const char *what)
+{
+	return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0, "ledger: %s: %s", what,
+			      sqlite3_errmsg(l->db));
+}
+
+static int exec(struct dc_ledger *l, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(l->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0, "ledger: %s",
+			       err ? err : "error");
+		sqlite3_free(err);
+		return DC_ERR_IO;
+	}
+	return DC_OK;
+}
+
+static int prepare(struct dc_ledger *l, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(l, "cannot prepare a statement");
+	return DC_OK;
+}
+
+char *dc_ledger_default_path(void)
+{
+	const char *env = getenv("DRIPCODE_LEDGER");
+	char buf[4096];
+	if (env && *env)
+		return dc_xstrdup(env);
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg)
+		snprintf(buf, sizeof buf, "%s/dripcode/ledger.sqlite", xdg);
+	else
+		snprintf(buf, sizeof buf, "%s/.local/share/dripcode/ledger.sqlite",
+			 getenv("HOME") ? getenv("HOME") : ".");
+	return dc_xstrdup(buf);
+}
+
+static void mkdirs_for(const char *path)
+{
+	char *p = dc_xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(p, 0700);
+		*s = '/';
+	}
+	free(p);
+}
+
+int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned mode,
+		   struct dc_diag_sink *ds)
+{
+	struct dc_ledger *l = dc_xcalloc(1, sizeof *l);
+	l->path = dc_xstrdup(path);
+	l->ds = ds;
+	l->lockfd = -1;
+	*lp = NULL;
+	mkdirs_for(path);
+
+	/* the lock first: a second run must not touch anything */
+	size_t n = strlen(path) + 8;
+	char *lockpath = dc_xmalloc(n);
+	snprintf(lockpath, n, "%s.lock", path);
+	l->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, mode ? mode : 0600);
+	free(lockpath);
+	if (l->lockfd < 0) {
+		int e = errno;
+		dc_diag_syserr(ds, DC_ERR_IO, path, e, "cannot open the ledger lock");
+		dc_ledger_close(l);
+		return DC_ERR_IO;
+	}
+	for (int waited = 0;; waited++) {
+		if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			dc_diag_syserr(ds, DC_ERR_IO, path, e, "cannot lock the ledger");
+			dc_ledger_close(l);
+			return DC_ERR_IO;
+		}
+		if (waited >= wait_s * 10) {
+			dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_BUSY, path, 0,
+				       "ledger is in use by another run (waited %d s)", wait_s);
+			dc_ledger_close(l);
+			return DC_ERR_BUSY;
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	struct stat st;
+	int fresh = stat(path, &st) != 0;
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		db_error(l, "cannot open");
+		dc_ledger_close(l);
+		return DC_ERR_IO;
+	}
+	if (fresh)
+		chmod(path, mode ? mode : 0600);
+	sqlite3_busy_timeout(l->db, 5000);
+	if (exec(l, schema) < 0 ||
+	    exec(l, "CREATE TEMP TABLE run_billed(provider TEXT, scheme TEXT, encounter_id TEXT,"
+		    " PRIMARY KEY(provider, scheme, encounter_id));") < 0 ||
+	    prepare(l, &l->billed,
+		    "SELECT 1 FROM encounters WHERE provider=?1 AND scheme=?2 AND encounter_id=?3"
+		    " UNION ALL SELECT 1 FROM run_billed WHERE provider=?1 AND scheme=?2"
+		    " AND encounter_id=?3 LIMIT 1") < 0 ||
+	    prepare(l, &l->mark, "INSERT OR IGNORE INTO run_billed VALUES(?1, ?2, ?3)") < 0 ||
+	    prepare(l, &l->add_claim,
+		    "INSERT INTO claims(claim_id, provider, scheme, encounter_id, payer,"
+		    " service_date, charge_cents, frequency, file_id) VALUES(?,?,?,?,?,?,?,?,-1)") < 0 ||
+	    prepare(l, &l->add_enc,
+		    "INSERT OR REPLACE INTO encounters VALUES(?1, ?2, ?3, ?4, -1)") < 0 ||
+	    prepare(l, &l->add_line, "INSERT INTO lines VALUES(?,?,?,?,?,?,?)") < 0 ||
+	    prepare(l, &l->taken,
+		    "SELECT 1 FROM claims WHERE claim_id=?1 AND provider=?2 AND encounter_id<>?3"
+		    " LIMIT 1") < 0) {
+		dc_ledger_close(l);
+		return DC_ERR_IO;
+	}
+	*lp = l;
+	return DC_OK;
+}
+
+void dc_ledger_close(struct dc_ledger *l)
+{
+	if (!l)
+		return;
+	sqlite3_stmt *sts[] = { l->billed, l->mark, l->add_claim, l->add_line, l->taken,
+				l->add_enc };
+	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
+		sqlite3_finalize(sts[i]);
+	if (l->db)
+		sqlite3_close(l->db);
+	if (l->lockfd >= 0)
+		close(l->lockfd);   /* releases the lock */
+	free(l->path);
+	free(l);
+}
+
+/* ---- recovery ---- */
+
+static void remove_temps(struct dc_ledger *l, const char *dir, struct dc_diag_sink *ds, int *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!dc_out_is_temp_name(e->d_name))
+			continue;
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		if (unlink(p) == 0) {
+			(*n)++;
+			dc_diag_report(ds, DC_SEV_WARNING, 0, p, 0,
+				       "removed a temporary file left by a run that did not finish");
+		}
+	}
+	closedir(d);
+	(void)l;
+}
+
+int dc_ledger_recover(struct dc_ledger *l, struct dc_diag_sink *ds)
+{
+	int reported = 0;
+	sqlite3_stmt *st;
+	/* pending files: complete the rename, or forget what never reached disk */
+	if (prepare(l, &st, "SELECT id, path, tmp_path FROM files WHERE state='pending'") < 0)
+		return DC_ERR_IO;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		const char *tmp = (const char *)sqlite3_column_text(st, 2);
+		char sql[256];
+		struct stat sb;
+		if (path && stat(path, &sb) == 0) {
+			snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
+				 (long long)id);
+		} else if (tmp && stat(tmp, &sb) == 0 && rename(tmp, path) == 0) {
+			dc_diag_report(ds, DC_SEV_WARNING, 0, path, 0,
+				       "completed a claim file a run that did not finish had recorded");
+			snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
+				 (long long)id);
+			reported++;
+		} else {
+			dc_diag_report(ds, DC_SEV_WARNING, 0, path ? path : "?", 0,
+				       "forgot the claims of a file that was never written whole");
+			snprintf(sql, sizeof sql,
+				 "DELETE FROM lines WHERE claim_row IN (SELECT id FROM claims WHERE"
+				 " file_id=%lld); DELETE FROM claims WHERE file_id=%lld;"
+				 " DELETE FROM encounters WHERE file_id=%lld;"
+				 " UPDATE files SET state='lost' WHERE id=%lld;",
+				 (long long)id, (long long)id, (long long)id, (long long)id);
+			reported++;
+		}
+		exec(l, sql);
+	}
+	sqlite3_finalize(st);
+	/* runs that did not end: their temporary files */
+	if (prepare(l, &st, "SELECT id, out_dir FROM runs WHERE state='running'") < 0)
+		return DC_ERR_IO;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *dir = (const char *)sqlite3_column_text(st, 1);
+		if (dir)
+			remove_temps(l, dir, ds, &reported);
+	}
+	sqlite3_finalize(st);
+	exec(l, "UPDATE runs SET state='died' WHERE state='running'");
+	return reported;
+}
+
+int dc_ledger_begin_run(struct dc_ledger *l, const char *out_dir, const char *now)
+{
+	sqlite3_stmt *st;
+	if (prepare(l, &st, "INSERT INTO runs(out_dir, now, pid, state) VALUES(?,?,?,'running')") < 0)
+		return DC_ERR_IO;
+	char *abs = realpath(out_dir, NULL);
+	sqlite3_bind_text(st, 1, abs ? abs : out_dir, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
+	int rc = sqlite3_step(st) == SQLITE_DONE ? DC_OK : db_error(l, "cannot record the run");
+	sqlite3_finalize(st);
+	free(abs);
+	l->run_id = sqlite3_last_insert_rowid(l->db);
+	return rc;
+}
+
+int dc_ledger_end_run(struct dc_ledger *l, int exit_status)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE runs SET state='done', exit_status=%d WHERE id=%lld",
+		 exit_status, (long long)l->run_id);
+	return exec(l, sql);
+}
+
+static int step_done(struct dc_ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return db_error(l, what);
+	return DC_OK;
+}
+
+int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
+		     const char *encounter_id)
+{
+	sqlite3_bind_text(l->billed, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->billed, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->billed, 3, encounter_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(l->billed);
+	sqlite3_reset(l->billed);
+	sqlite3_clear_bindings(l->billed);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return db_error(l, "cannot look up an encounter");
+	return 0;
+}
+
+int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,
+		   const char *encounter_id)
+{
+	sqlite3_bind_text(l->mark, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->mark, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->mark, 3, encounter_id, -1, SQLITE_STATIC);
+	return step_done(l, l->mark, "cannot mark an encounter");
+}
+
+int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char *provider,
+			  const char *encounter_id)
+{
+	sqlite3_bind_text(l->taken, 1, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->taken, 2, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->taken, 3, encounter_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(l->taken);
+	sqlite3_reset(l->taken);
+	sqlite3_clear_bindings(l->taken);
+	return rc == SQLITE_ROW;
+}
+
+int dc_ledger_file_begin(struct dc_ledger *l)
+{
+	if (exec(l, "BEGIN IMMEDIATE") < 0)
+		return DC_ERR_IO;
+	l->in_tx = 1;
+	return DC_OK;
+}
+
+int dc_ledger_next_control(struct dc_ledger *l, const char *key, long *isa13, long *gs06)
+{
+	sqlite3_stmt *st;
+	if (prepare(l, &st, "INSERT OR IGNORE INTO control VALUES(?1, 1, 1)") < 0)
+		return DC_ERR_IO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = step_done(l, st, "cannot reserve a control number");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (prepare(l, &st, "SELECT next_isa13, next_gs06 FROM control WHERE key=?1") < 0)
+		return DC_ERR_IO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_error(l, "cannot read the control numbers");
+	}
+	*isa13 = (long)sqlite3_column_int64(st, 0);
+	*gs06 = (long)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	if (*isa13 > 999999999)
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: interchange control numbers are exhausted for '%s'", key);
+	if (prepare(l, &st, "UPDATE control SET next_isa13=next_isa13+1, next_gs06=next_gs06+1"
+			    " WHERE key=?1") < 0)
+		return DC_ERR_IO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = step_done(l, st, "cannot advance the control numbers");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
+			const char *scheme, const char *encounter_id, const char *payer,
+			const char *service_date, int64_t charge_cents, const char *frequency)
+{
+	sqlite3_stmt *st = l->add_claim;
+	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, charge_cents);
+	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_STATIC);
+	if (step_done(l, st, "cannot record a claim") < 0)
+		return DC_ERR_IO;
+	l->claim_row = sqlite3_last_insert_rowid(l->db);
+	st = l->add_enc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
+	return step_done(l, st, "cannot record an encounter");
+}
+
+int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
+		       const char *code, const char *modifiers, const char *units,
+		       int64_t charge_cents, const char *line_control)
+{
+	(void)claim_id;   /* the line belongs to the claim added last */
+	sqlite3_stmt *st = l->add_line;
+	sqlite3_bind_int64(st, 1, l->claim_row);
+	sqlite3_bind_int(st, 2, line_no);
+	sqlite3_bind_text(st, 3, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, modifiers, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, units, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, charge_cents);
+	sqlite3_bind_text(st, 7, line_control, -1, SQLITE_STATIC);
+	return step_done(l, st, "cannot record a line");
+}
+
+int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,
+			  const char *tmp_path, long isa13, int64_t *file_id)
+{
+	sqlite3_stmt *st;
+	if (prepare(l, &st, "INSERT INTO files(run_id, kind, path, tmp_path, isa13, state)"
+			    " VALUES(?,?,?,?,?,'pending')") < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, l->run_id);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, final_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, tmp_path, -1, SQLITE_STATIC);
+	if (isa13 >= 0)
+		sqlite3_bind_int64(st, 5, isa13);
+	if (step_done(l, st, "cannot record a file") < 0) {
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*file_id = sqlite3_last_insert_rowid(l->db);
+	char sql[256];
+	snprintf(sql, sizeof sql, "UPDATE claims SET file_id=%lld WHERE file_id=-1;"
+		 " UPDATE encounters SET file_id=%lld WHERE file_id=-1;",
+		 (long long)*file_id, (long long)*file_id);
+	if (exec(l, sql) < 0)
+		goto fail;
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("commit")) {
+		dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+			       "ledger: cannot commit: injected failure");
+		goto fail;
+	}
+	if (exec(l, "COMMIT") < 0)
+		goto fail;
+	l->in_tx = 0;
+	return DC_OK;
+fail:
+	dc_ledger_file_rollback(l);
+	return DC_ERR_IO;
+}
+
+void dc_ledger_file_rollback(struct dc_ledger *l)
+{
+	if (l->in_tx)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->in_tx = 0;
+}
+
+int dc_ledger_file_complete(struct dc_ledger *l, int64_t file_id)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
+		 (long long)file_id);
+	return exec(l, sql);
+}
+
+int dc_ledger_add_input(struct dc_ledger *l, const char *path, uint64_t bytes,
+			const char *sha256, const char *now, unsigned long rows,
+			unsigned long coded, unsigned long held, unsigned long rejected)
+{
+	sqlite3_stmt *st;
+	if (prepare(l, &st, "INSERT INTO inputs(run_id, path, bytes, sha256, now, rows, coded,"
+			    " held, rejected) VALUES(?,?,?,?,?,?,?,?,?)") < 0)
+		return DC_ERR_IO;
+	sqlite3_bind_int64(st, 1, l->run_id);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)bytes);
+	sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)rows);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)coded);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)held);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)rejected);
+	int rc = step_done(l, st, "cannot record an input");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int dc_ledger_show(struct dc_ledger *l, void *outp)
+{
+	FILE *out = outp;
+	static const char *const queries[][2] = {
+		{ "runs", "SELECT id, now, state, exit_status, out_dir FROM runs ORDER BY id" },
+		{ "control numbers", "SELECT key, next_isa13 - 1 AS last_isa13 FROM control" },
+		{ "files", "SELECT id, kind, isa13, state, path FROM files ORDER BY id" },
+		{ "claims by scheme", "SELECT scheme, count(*), printf('%.2f', sum(charge_cents)/100.0)"
+		  " FROM claims GROUP BY scheme" },
+		{ "inputs", "SELECT id, path, bytes, rows, coded, held, rejected FROM inputs ORDER BY id" },
+	};
+	for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+		sqlite3_stmt *st;
+		if (prepare(l, &st, queries[q][1]) < 0)
+			return DC_ERR_IO;
+		fprintf(out, "%s:\n", queries[q][0]);
+		int cols = sqlite3_column_count(st);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			fputs(" ", out);
+			for (int c = 0; c < cols; c++) {
+				const unsigned char *v = sqlite3_column_text(st, c);
+				fprintf(out, " %s", v ? (const char *)v : "-");
+			}
+			fputc('\n', out);
+		}
+		sqlite3_finalize(st);
+	}
+	return DC_OK;
+}

@@ -1,0 +1,90 @@
+/*
+ * The ledger: one SQLite file that survives between runs and holds
+ *   - control numbers per submitter/receiver (ISA13, GS06), never reused;
+ *   - every encounter billed, known by (billing provider, scheme, encounter_id);
+ *   - every claim and line written, with its output file and ISA13;
+ *   - every input processed (path, size, SHA-256, counts);
+ *   - the runs themselves, so that a run that died is found and cleaned up.
+ *
+ * One run at a time: dc_ledger_open() takes an exclusive lock (flock on
+ * "LEDGER.lock"), waiting up to |wait_s| seconds, else DC_ERR_BUSY.
+ *
+ * Crash consistency. A claim file is written under a temporary name and
+ * fsynced; then one transaction records it as 'pending' with its claims and
+ * the control numbers it used; then it is renamed and marked 'complete'. The
+ * next run completes or removes whatever a dead run left: a pending file
+ * whose final name exists is marked complete; one whose temporary file
+ * exists is renamed into place (its content was synced before the commit);
+ * one with neither is forgotten with its claims. Temporary files of a dead
+ * run that were never recorded are removed. So every recorded claim is in a
+ * complete file, and every complete claim file is recorded.
+ */
+#ifndef DC_LEDGER_H
+#define DC_LEDGER_H
+
+#include <stdint.h>
+
+#include "engine/diag.h"
+
+struct dc_ledger;
+
+/* Opens (creating) the ledger at |path|, with mode |mode| for a new file. */
+int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned mode,
+		   struct dc_diag_sink *ds);
+void dc_ledger_close(struct dc_ledger *l);
+/* The default path: $DRIPCODE_LEDGER, else $XDG_DATA_HOME/dripcode/ledger.sqlite,
+ * else ~/.local/share/dripcode/ledger.sqlite. Returns a heap string. */
+char *dc_ledger_default_path(void);
+
+/* Cleans up after dead runs (see above); reports what it did. Returns the
+ * number of problems reported, or a negative status. */
+int dc_ledger_recover(struct dc_ledger *l, struct dc_diag_sink *ds);
+/* Records this run (output directory and timestamp). */
+int dc_ledger_begin_run(struct dc_ledger *l, const char *out_dir, const char *now);
+int dc_ledger_end_run(struct dc_ledger *l, int exit_status);
+
+/* 1 when the encounter was billed (by an earlier run or earlier in this one). */
+int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
+		     const char *encounter_id);
+/* Marks an encounter as billed by this run (an input read to the end whose
+ * claims are still to be written), so a later input's copy is already billed. */
+int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,
+		   const char *encounter_id);
+
+/* Control numbers: the next ISA13/GS06 for |key|, reserved inside the current
+ * file transaction (dc_ledger_file_begin). */
+int dc_ledger_next_control(struct dc_ledger *l, const char *key, long *isa13, long *gs06);
+
+/*
+ * One output file: begin a transaction, add its claims and lines, record the
+ * file as pending (commit), then after the rename mark it complete.
+ */
+int dc_ledger_file_begin(struct dc_ledger *l);
+int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
+			const char *scheme, const char *encounter_id, const char *payer,
+			const char *service_date, int64_t charge_cents, const char *frequency);
+int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
+		       const char *code, const char *modifiers, const char *units,
+		       int64_t charge_cents, const char *line_control);
+/* Records the file (pending) and commits; returns its id in |file_id|. */
+int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,
+			  const char *tmp_path, long isa13, int64_t *file_id);
+void dc_ledger_file_rollback(struct dc_ledger *l);
+int dc_ledger_file_complete(struct dc_ledger *l, int64_t file_id);
+
+/* Inputs processed. */
+int dc_ledger_add_input(struct dc_ledger *l, const char *path, uint64_t bytes,
+			const char *sha256, const char *now, unsigned long rows,
+			unsigned long coded, unsigned long held, unsigned long rejected);
+
+/* A claim id already used for another encounter (derived ids that collide). */
+int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char *provider,
+			  const char *encounter_id);
+
+/* `dripcode ledger show`: a short report on |out|. */
+int dc_ledger_show(struct dc_ledger *l, void *out /* FILE* */);
+
+/* Test hook: when set, called before each commit; nonzero fails it. */
+extern int (*dc_ledger_fail_hook)(const char *op);
+
+#endif
