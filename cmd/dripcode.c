@@ -106,6 +106,8 @@ static const char usage_text[] =
 	"      --map FILE         column aliases: canonical_name = their_name\n"
 	"      --delimiter C      field separator: , ; | or tab\n"
 	"      --mode OCTAL       permissions of the files written (default 0600)\n"
+	"      --profile FILE     submitter, receiver and billing provider (default: the\n"
+	"                         built-in demo profile; its claims are marked test)\n"
 	"      --ledger FILE      the ledger (default $DRIPCODE_LEDGER, else\n"
 	"                         $XDG_DATA_HOME/dripcode/ledger.sqlite)\n"
 	"      --wait S           wait up to S seconds for another run's ledger lock\n"
@@ -131,13 +133,14 @@ static int usage_error(const char *fmt, const char *arg)
 
 struct cli {
 	struct dc_run_opts run;
+	struct dc_profile profile;
 	struct dc_colmap map;
 	int have_map;
 	char now[32];
 };
 
 enum { OPT_SCHEME = 256, OPT_RULES, OPT_OVERLAY, OPT_NOW, OPT_MAP, OPT_DELIM, OPT_MODE,
-       OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL };
+       OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL, OPT_PROFILE };
 
 static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, 'o' },
@@ -150,6 +153,7 @@ static const struct option long_opts[] = {
 	{ "delimiter", required_argument, NULL, OPT_DELIM },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "ledger", required_argument, NULL, OPT_LEDGER },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "rebill", no_argument, NULL, OPT_REBILL },
@@ -179,6 +183,8 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 	o->mode = 0600;
 	o->version = PACKAGE_VERSION;
 	o->exit_status = exit_for;
+	dc_profile_demo(&c->profile);
+	o->profile = &c->profile;
 	time_t t = time(NULL);
 	struct tm tm;
 	localtime_r(&t, &tm);
@@ -246,6 +252,10 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 		}
 		case OPT_LEDGER:
 			o->ledger_path = optarg;
+			break;
+		case OPT_PROFILE:
+			if (dc_profile_load(&c->profile, optarg, ds) < 0)
+				return DC_EXIT_USAGE;
 			break;
 		case OPT_WAIT: {
 			char *end;

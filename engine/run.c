@@ -19,6 +19,7 @@
 #include "engine/stage.h"
 #include "engine/validate.h"
 #include "emitters/dc_emit.h"
+#include "emitters/x12_837.h"
 #include "parsers/csv.h"
 #include "rulesets/dc_coder.h"
 #include "rulesets/dc_rules.h"
@@ -52,6 +53,10 @@ struct run {
 	struct dc_ledger *ledger;             /* NULL for check and --dry-run */
 	const char *provider;                 /* the billing provider the ledger knows */
 	unsigned long uk_invoices;
+	struct dc_stage p_claims, i_claims;   /* the run's 837P / 837I claim records */
+	unsigned long p_count, i_count;
+	struct dc_output_info *info;          /* files written, for summary.json */
+	size_t ninfo;
 	char *abs_out;                        /* the output directory, absolute */
 	struct dc_buf buf;
 
@@ -264,6 +269,17 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 			enc->hold_reason = "internal error while coding: please report";
 		}
 	}
+	if (enc->hold == DC_HOLD_NONE && !already && enc->scheme == DC_SCHEME_US && coded.nlines) {
+		char why[256];
+		const char *missing = dc_x12_claim_missing(enc, &coded, &r->rules, why, sizeof why);
+		if (missing) {
+			dc_encounter_hold(enc, DC_HOLD_DOCUMENTATION, a,
+					  "cannot be sent as an 837: %s", missing);
+			coded.nlines = 0;
+			coded.nclaims = 0;
+			coded.charge = 0;
+		}
+	}
 	for (size_t i = 0; i < coded.nwarnings; i++)
 		count_warning(r, coded.warnings[i].rule);
 
@@ -310,6 +326,11 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 			if (r->ledger) {
 				dc_buf_reset(b);
 				claim_record(b, enc, &coded, r->o->rebill);
+				if (enc->scheme == DC_SCHEME_US) {
+					dc_buf_adds(b, "X\n");
+					if (dc_x12_claim_format(b, enc, &coded, r->o->profile, &r->rules) > 0)
+						count_warning(r, "X12-SEPARATOR");
+				}
 				if (dc_stage_put(&r->claims_stage, id, b->p, b->len) < 0)
 					r->res->output_failed = 1;
 			}
@@ -373,7 +394,9 @@ static int move_claims(void *ctx, const char *id, const char *p, size_t n)
 		r->uk_invoices++;
 		return dc_stage_put(&r->uk_claims, id, p, n);
 	}
-	return DC_OK;
+	/* claim type: 837P or 837I */
+	int inst = t2 - t1 - 1 == 4 && !memcmp(t1 + 1, "837I", 4);
+	return dc_stage_put(inst ? &r->i_claims : &r->p_claims, id, p, n);
 }
 
 /* input_order: the fragments of every repeated id become one hold each */
@@ -826,6 +849,147 @@ static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *c
 	return st;
 }
 
+/* ---- 837 files ------------------------------------------------------------ */
+
+struct w837 {
+	struct run *r;
+	struct dc_stage *st;
+	struct dc_stage_iter it;
+	int pending, eof;
+	const char *pid, *pp;
+	size_t pn;
+	unsigned long claims;          /* in the current file */
+};
+
+static unsigned long count_claims(const char *p, const char *end)
+{
+	unsigned long n = 0;
+	for (const char *q = p; q < end; q = strchr(q, '\n') + 1) {
+		if (q[0] == 'C' && q[1] == '\t')
+			n++;
+		if (!strchr(q, '\n'))
+			break;
+	}
+	return n;
+}
+
+/* dc_x12_file_write's source of bodies: records the ledger part, returns the body */
+static int next_body(void *ctx, const char **body, size_t *len)
+{
+	struct w837 *w = ctx;
+	if (!w->pending) {
+		if (w->eof)
+			return 0;
+		int rc = dc_stage_read(w->st, &w->it, &w->pid, &w->pp, &w->pn);
+		if (rc <= 0) {
+			w->eof = 1;
+			return rc;
+		}
+		w->pending = 1;
+	}
+	const char *x = strstr(w->pp, "\nX\n");
+	if (!x)
+		return DC_ERR_BUG;
+	unsigned long k = count_claims(w->pp, x);
+	if (w->claims && w->claims + k > DC_X12_CLAIMS_PER_FILE)
+		return 0;   /* the record opens the next file */
+	w->pending = 0;
+	w->claims += k;
+	struct record_ctx rc = { w->r, 0 };
+	size_t head = (size_t)(x + 1 - w->pp);
+	char *ledger_part = dc_xmalloc(head + 1);
+	memcpy(ledger_part, w->pp, head);
+	ledger_part[head] = '\0';
+	int st = record_one(&rc, w->pid, ledger_part, head);
+	free(ledger_part);
+	if (st < 0)
+		return st;
+	*body = x + 3;
+	*len = w->pn - (size_t)(x + 3 - w->pp);
+	return 1;
+}
+
+static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes)
+{
+	r->info = dc_xrealloc(r->info, (r->ninfo + 1) * sizeof *r->info);
+	r->info[r->ninfo].path = dc_xstrdup(name);
+	r->info[r->ninfo].claims = claims;
+	r->info[r->ninfo].bytes = bytes;
+	r->ninfo++;
+}
+
+/*
+ * Writes the staged claims of one kind as 837 files of at most
+ * DC_X12_CLAIMS_PER_FILE claims, each with the next ISA13 of the profile,
+ * recorded in the ledger as it is renamed into place.
+ */
+static void write_837(struct run *r, char kind, struct dc_stage *claims)
+{
+	if (!claims->records)
+		return;
+	struct w837 w;
+	memset(&w, 0, sizeof w);
+	w.r = r;
+	w.st = claims;
+	if (dc_stage_rewind(claims, &w.it) < 0) {
+		r->res->output_failed = 1;
+		return;
+	}
+	const char *key = dc_profile_key(r->o->profile);
+	while (!w.eof || w.pending) {
+		long isa13, gs06;
+		char name[64], final[4096];
+		struct dc_out o;
+		int64_t file_id;
+		if (dc_ledger_file_begin(r->ledger) < 0 ||
+		    dc_ledger_next_control(r->ledger, key, &isa13, &gs06) < 0) {
+			dc_ledger_file_rollback(r->ledger);
+			r->res->output_failed = 1;
+			break;
+		}
+		snprintf(name, sizeof name, "837%c-%09ld.x12", kind == 'P' ? 'p' : 'i', isa13);
+		if (dc_out_open(&o, r->o->out_dir, name, r->o->mode, r->ds) < 0) {
+			dc_out_abort(&o);
+			dc_ledger_file_rollback(r->ledger);
+			r->res->output_failed = 1;
+			break;
+		}
+		w.claims = 0;
+		int rc = dc_x12_file_write(&o, kind, r->o->profile, isa13, gs06, r->o->now,
+					   next_body, &w, r->ds);
+		if (rc == DC_OK)
+			rc = dc_out_sync(&o);
+		if (rc == DC_OK) {
+			snprintf(final, sizeof final, "%s/%s", r->abs_out, name);
+			rc = dc_ledger_file_commit(r->ledger, kind == 'P' ? "837P" : "837I", final,
+						   o.tmp, isa13, &file_id);
+		} else {
+			dc_ledger_file_rollback(r->ledger);
+		}
+		if (rc != DC_OK) {
+			dc_out_abort(&o);
+			if (rc == DC_ERR_BUG) {
+				r->res->bug = 1;
+				dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, name, 0,
+					       "the claim file failed its own check and was not written;"
+					       " please report this");
+			} else {
+				r->res->output_failed = 1;
+			}
+			break;
+		}
+		uint64_t bytes = o.bytes;
+		if (dc_out_commit(&o) < 0) {
+			r->res->output_failed = 1;
+			break;
+		}
+		dc_ledger_file_complete(r->ledger, file_id);
+		add_info(r, name, w.claims, bytes);
+	}
+	dc_stage_iter_release(&w.it);
+	dc_stage_clear(claims);
+}
+
 /* ---- the run -------------------------------------------------------------- */
 
 static int prepare_out_dir(const char *dir, mode_t mode, struct dc_diag_sink *ds)
@@ -898,22 +1062,22 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int commit(struct run *r, struct dc_out *o, int *open, struct dc_output_info *info,
-		  size_t *n, unsigned long claims)
+static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes);
+
+static int commit(struct run *r, struct dc_out *o, int *open, unsigned long claims)
 {
 	if (*open != 1)
 		return 0;
-	info[*n].path = o->name ? dc_xstrdup(o->name) : dc_xstrdup("");
-	info[*n].claims = claims;
-	info[*n].bytes = o->bytes;
+	char *name = dc_xstrdup(o->name ? o->name : "");
+	uint64_t bytes = o->bytes;
 	*open = 0;
-	if (dc_out_commit(o) < 0) {
+	int rc = dc_out_commit(o);
+	if (rc < 0)
 		r->res->output_failed = 1;
-		free((char *)info[*n].path);
-		return -1;
-	}
-	(*n)++;
-	return 0;
+	else
+		add_info(r, name, claims, bytes);
+	free(name);
+	return rc;
 }
 
 int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_result *res)
@@ -946,7 +1110,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 			dc_rules_release(&r->rules);
 			return lrc;
 		}
-		r->provider = o->provider ? o->provider : "DEMO";
+		r->provider = o->profile->billing_npi;
 	}
 	if (prepare_out_dir(o->out_dir, o->mode, ds) < 0) {
 		res->config_error = 1;
@@ -964,7 +1128,8 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	}
 	if (dc_stage_open(&r->lines_stage) < 0 || dc_stage_open(&r->uk_stage) < 0 ||
 	    dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0 ||
-	    dc_stage_open(&r->claims_stage) < 0 || dc_stage_open(&r->uk_claims) < 0) {
+	    dc_stage_open(&r->claims_stage) < 0 || dc_stage_open(&r->uk_claims) < 0 ||
+	    dc_stage_open(&r->p_claims) < 0 || dc_stage_open(&r->i_claims) < 0) {
 		dc_diag_syserr(ds, DC_ERR_IO, o->out_dir, errno, "cannot create a temporary file");
 		res->output_failed = 1;
 		goto out;
@@ -977,29 +1142,29 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		add_stats(&r->totals, &r->stats[i]);
 	}
 
-	struct dc_output_info info[8];
-	size_t ninfo = 0;
+	if (r->ledger) {
+		write_837(r, 'P', &r->p_claims);
+		write_837(r, 'I', &r->i_claims);
+	}
 	struct dc_out held_out;
 	int held_open = write_held(r, &held_out);
 	if (held_open < 0)
 		res->output_failed = 1;
-	commit(r, &r->lines_out, &r->lines_open, info, &ninfo, 0);
+	commit(r, &r->lines_out, &r->lines_open, 0);
 	if (r->uk_open == 1 && r->ledger) {
-		info[ninfo].path = dc_xstrdup(r->uk_out.name);
-		info[ninfo].claims = r->uk_invoices;
-		info[ninfo].bytes = r->uk_out.bytes;
+		char *name = dc_xstrdup(r->uk_out.name);
+		uint64_t bytes = r->uk_out.bytes;
 		r->uk_open = 0;
 		if (commit_claim_file(r, &r->uk_out, &r->uk_claims, "uk", -1) == 0)
-			ninfo++;
-		else
-			free((char *)info[ninfo].path);
+			add_info(r, name, r->uk_invoices, bytes);
+		free(name);
 	}
-	commit(r, &r->uk_out, &r->uk_open, info, &ninfo, r->uk_invoices);
-	commit(r, &held_out, &held_open, info, &ninfo, 0);
-	commit(r, &r->rejects_out, &r->rejects_open, info, &ninfo, 0);
+	commit(r, &r->uk_out, &r->uk_open, r->uk_invoices);
+	commit(r, &held_out, &held_open, 0);
+	commit(r, &r->rejects_out, &r->rejects_open, 0);
 
 	struct dc_summary s = { o->version, o->command, o->now, r->stats, (size_t)o->ninputs,
-		&r->totals, r->holds, r->unknown, r->nunknown, r->warn, r->nwarn, info, ninfo,
+		&r->totals, r->holds, r->unknown, r->nunknown, r->warn, r->nwarn, r->info, r->ninfo,
 		now_s() - t0, 0 };
 	struct dc_out sum;
 	s.exit_status = o->exit_status ? o->exit_status(res) : 0;
@@ -1013,8 +1178,6 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		dc_out_abort(&sum);
 		res->output_failed = 1;
 	}
-	for (size_t i = 0; i < ninfo; i++)
-		free((char *)info[i].path);
 
 out:
 	if (r->lines_open == 1)
@@ -1029,6 +1192,8 @@ out:
 	dc_stage_close(&r->held_all);
 	dc_stage_close(&r->claims_stage);
 	dc_stage_close(&r->uk_claims);
+	dc_stage_close(&r->p_claims);
+	dc_stage_close(&r->i_claims);
 	dc_buf_release(&r->buf);
 	if (r->ledger) {
 		for (int i = 0; r->stats && i < o->ninputs; i++)
@@ -1040,6 +1205,9 @@ out:
 		dc_ledger_close(r->ledger);
 	}
 	free(r->abs_out);
+	for (size_t i = 0; i < r->ninfo; i++)
+		free((char *)r->info[i].path);
+	free(r->info);
 	for (int i = 0; r->stats && i < o->ninputs; i++) {
 		free(r->stats[i].path);
 		free(r->stats[i].error);

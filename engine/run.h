@@ -15,6 +15,7 @@
 #include "engine/coded.h"
 #include "engine/diag.h"
 #include "engine/encounter.h"
+#include "engine/profile.h"
 #include "parsers/dc_reader.h"
 
 enum dc_format { DC_FMT_AUTO = 0, DC_FMT_CSV, DC_FMT_HL7XML };
@@ -37,7 +38,7 @@ struct dc_run_opts {
 	const char *ledger_path;      /* NULL: the default */
 	int wait_s;
 	int dry_run, rebill;
-	const char *provider;         /* billing provider identity for the ledger */
+	const struct dc_profile *profile;   /* submitter, receiver, billing provider */
 	char **inputs;
 	int ninputs;
 	/* maps a result to the exit status summary.json reports */

@@ -80,3 +80,55 @@ int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), 
 	s->records = 0;
 	return rc;
 }
+
+int dc_stage_rewind(struct dc_stage *s, struct dc_stage_iter *it)
+{
+	memset(it, 0, sizeof *it);
+	if (fflush(s->f) != 0)
+		return DC_ERR_IO;
+	rewind(s->f);
+	return DC_OK;
+}
+
+int dc_stage_read(struct dc_stage *s, struct dc_stage_iter *it, const char **id,
+		  const char **p, size_t *n)
+{
+	if (it->done == s->records)
+		return 0;
+	uint32_t idn, len;
+	if (fread(&idn, sizeof idn, 1, s->f) != 1)
+		return DC_ERR_IO;
+	if (idn + 1 > it->idcap) {
+		it->idcap = idn + 1;
+		it->id = dc_xrealloc(it->id, it->idcap);
+	}
+	if (fread(it->id, 1, idn, s->f) != idn || fread(&len, sizeof len, 1, s->f) != 1)
+		return DC_ERR_IO;
+	it->id[idn] = '\0';
+	if ((size_t)len + 1 > it->cap) {
+		it->cap = (size_t)len + 1;
+		it->buf = dc_xrealloc(it->buf, it->cap);
+	}
+	if (fread(it->buf, 1, len, s->f) != len)
+		return DC_ERR_IO;
+	it->buf[len] = '\0';
+	it->done++;
+	*id = it->id;
+	*p = it->buf;
+	*n = len;
+	return 1;
+}
+
+void dc_stage_iter_release(struct dc_stage_iter *it)
+{
+	free(it->id);
+	free(it->buf);
+	memset(it, 0, sizeof *it);
+}
+
+int dc_stage_clear(struct dc_stage *s)
+{
+	rewind(s->f);
+	s->records = 0;
+	return ftruncate(fileno(s->f), 0) == 0 ? DC_OK : DC_ERR_IO;
+}

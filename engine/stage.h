@@ -29,4 +29,21 @@ int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), 
 		   int (*fn)(void *ctx, const char *id, const char *p, size_t n),
 		   void *ctx);
 
+/*
+ * Pull reading: dc_stage_rewind() and then dc_stage_read() until it returns 0.
+ * |id| and |p| stay valid until the next read; dc_stage_clear() empties the
+ * stage afterwards.
+ */
+struct dc_stage_iter {
+	uint64_t done;
+	char *id, *buf;
+	size_t idcap, cap;
+};
+int dc_stage_rewind(struct dc_stage *s, struct dc_stage_iter *it);
+/* Returns 1 with a record, 0 at the end, DC_ERR_IO. */
+int dc_stage_read(struct dc_stage *s, struct dc_stage_iter *it, const char **id,
+		  const char **p, size_t *n);
+void dc_stage_iter_release(struct dc_stage_iter *it);
+int dc_stage_clear(struct dc_stage *s);
+
 #endif
