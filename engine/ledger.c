@@ -524,3 +524,8 @@ int dc_ledger_show(struct dc_ledger *l, void *outp)
 	}
 	return DC_OK;
 }
+
+struct sqlite3 *dc_ledger_db(struct dc_ledger *l)
+{
+	return l->db;
+}

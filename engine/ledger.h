@@ -84,6 +84,11 @@ int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char 
 /* `dripcode ledger show`: a short report on |out|. */
 int dc_ledger_show(struct dc_ledger *l, void *out /* FILE* */);
 
+/* The SQLite handle, for modules that keep their own tables in the ledger
+ * (reconciliation). Borrowed; valid until dc_ledger_close(). */
+struct sqlite3;
+struct sqlite3 *dc_ledger_db(struct dc_ledger *l);
+
 /* Test hook: when set, called before each commit; nonzero fails it. */
 extern int (*dc_ledger_fail_hook)(const char *op);
 
