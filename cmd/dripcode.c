@@ -7,6 +7,7 @@
 #include "engine/dc_status.h"
 #include "engine/diag.h"
 #include "engine/ledger.h"
+#include "engine/output.h"
 #include "engine/run.h"
 #include "parsers/dc_reader.h"
 #include "rulesets/dc_rules.h"
@@ -114,6 +115,8 @@ static const char usage_text[] =
 	"      --dry-run          everything but writing claims and touching the ledger\n"
 	"      --rebill           code encounters already billed, as replacement claims\n"
 	"  -q, --quiet            only errors on stderr\n"
+	"      --progress, --no-progress  a progress line on stderr (default: only when\n"
+	"                         stderr is a terminal)\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n"
 	"\n"
@@ -133,6 +136,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 struct cli {
 	struct dc_run_opts run;
+	int progress;                 /* -1 unset, 0 off, 1 on */
 	struct dc_profile profile;
 	struct dc_colmap map;
 	int have_map;
@@ -140,7 +144,8 @@ struct cli {
 };
 
 enum { OPT_SCHEME = 256, OPT_RULES, OPT_OVERLAY, OPT_NOW, OPT_MAP, OPT_DELIM, OPT_MODE,
-       OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL, OPT_PROFILE };
+       OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL, OPT_PROFILE,
+       OPT_PROGRESS, OPT_NO_PROGRESS };
 
 static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, 'o' },
@@ -154,6 +159,8 @@ static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "ledger", required_argument, NULL, OPT_LEDGER },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "rebill", no_argument, NULL, OPT_REBILL },
@@ -183,6 +190,7 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 	o->mode = 0600;
 	o->version = PACKAGE_VERSION;
 	o->exit_status = exit_for;
+	c->progress = -1;
 	dc_profile_demo(&c->profile);
 	o->profile = &c->profile;
 	time_t t = time(NULL);
@@ -265,6 +273,12 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 			o->wait_s = (int)w;
 			break;
 		}
+		case OPT_PROGRESS:
+			c->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			c->progress = 0;
+			break;
 		case OPT_DRY_RUN:
 			o->dry_run = 1;
 			break;
@@ -288,6 +302,46 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 	return -1;
 }
 
+/*
+ * The progress line: one line on stderr, rewritten in place, only on a
+ * terminal or with --progress, so redirected logs and cron mail never see it.
+ */
+static void human_bytes(double b, char *out, size_t n)
+{
+	const char *u[] = { "B", "KB", "MB", "GB", "TB" };
+	int i = 0;
+	while (b >= 1000 && i < 4) {
+		b /= 1000;
+		i++;
+	}
+	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+static void show_progress(void *ctx, const struct dc_progress *p)
+{
+	(void)ctx;
+	char done[32], total[32], rate[32], line[256];
+	double r = p->elapsed_s > 0 ? (double)p->bytes / p->elapsed_s : 0;
+	human_bytes((double)p->bytes, done, sizeof done);
+	human_bytes(r, rate, sizeof rate);
+	int n;
+	if (p->size > 0) {
+		human_bytes((double)p->size, total, sizeof total);
+		double left = r > 0 ? ((double)p->size - (double)p->bytes) / r : 0;
+		n = snprintf(line, sizeof line, "dripcode: %s: %s of %s (%d%%), %lu encounters, %s/s",
+			     p->input, done, total, (int)(100.0 * (double)p->bytes / (double)p->size),
+			     p->encounters, rate);
+		if (!p->done && left >= 1)
+			snprintf(line + n, sizeof line - (size_t)n, ", %d:%02d left",
+				 (int)left / 60, (int)left % 60);
+	} else {
+		snprintf(line, sizeof line, "dripcode: %s: %s, %lu encounters, %s/s", p->input, done,
+			 p->encounters, rate);
+	}
+	fprintf(stderr, "\r\033[K%s%s", line, p->done ? "\n" : "");
+	fflush(stderr);
+}
+
 static int cmd_run(int argc, char **argv, const char *name)
 {
 	struct cli c;
@@ -304,6 +358,10 @@ static int cmd_run(int argc, char **argv, const char *name)
 	}
 	c.run.command = name;
 	c.run.write_claims = !strcmp(name, "code");
+	if (c.progress == 1 || (c.progress == -1 && !c.run.quiet && isatty(2))) {
+		c.run.progress = show_progress;
+		c.run.progress_ctx = &c;
+	}
 	c.run.inputs = argv + optind;
 	c.run.ninputs = argc - optind;
 	struct dc_run_result res;
@@ -479,8 +537,39 @@ static const struct command {
 	{ "ledger", cmd_ledger },
 };
 
+/*
+ * Failure injection for the test suite: DRIPCODE_TEST_FAIL=OP:N makes the
+ * N-th write, fsync, rename or ledger commit of the run fail with "No space
+ * left on device", as a full disk would.
+ */
+static char fail_op[16];
+static long fail_at, fail_seen;
+
+static int injected_failure(const char *op)
+{
+	if (strcmp(op, fail_op) != 0)
+		return 0;
+	return ++fail_seen == fail_at ? ENOSPC : 0;
+}
+
+static int out_fail(const char *op, const char *path)
+{
+	(void)path;
+	return injected_failure(op);
+}
+
+static void setup_fail_injection(void)
+{
+	const char *spec = getenv("DRIPCODE_TEST_FAIL");
+	if (!spec || sscanf(spec, "%15[a-z]:%ld", fail_op, &fail_at) != 2)
+		return;
+	dc_out_fail_hook = out_fail;
+	dc_ledger_fail_hook = injected_failure;
+}
+
 int main(int argc, char **argv)
 {
+	setup_fail_injection();
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return DC_EXIT_USAGE;

@@ -244,13 +244,9 @@ int dc_ledger_recover(struct dc_ledger *l, struct dc_diag_sink *ds)
 		} else {
 			dc_diag_report(ds, DC_SEV_WARNING, 0, path ? path : "?", 0,
 				       "forgot the claims of a file that was never written whole");
-			snprintf(sql, sizeof sql,
-				 "DELETE FROM lines WHERE claim_row IN (SELECT id FROM claims WHERE"
-				 " file_id=%lld); DELETE FROM claims WHERE file_id=%lld;"
-				 " DELETE FROM encounters WHERE file_id=%lld;"
-				 " UPDATE files SET state='lost' WHERE id=%lld;",
-				 (long long)id, (long long)id, (long long)id, (long long)id);
+			dc_ledger_file_forget(l, id);
 			reported++;
+			continue;
 		}
 		exec(l, sql);
 	}
@@ -471,6 +467,21 @@ int dc_ledger_file_complete(struct dc_ledger *l, int64_t file_id)
 	snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
 		 (long long)file_id);
 	return exec(l, sql);
+}
+
+int dc_ledger_file_forget(struct dc_ledger *l, int64_t file_id)
+{
+	char sql[512];
+	long long id = (long long)file_id;
+	snprintf(sql, sizeof sql,
+		 "BEGIN; DELETE FROM lines WHERE claim_row IN (SELECT id FROM claims WHERE"
+		 " file_id=%lld); DELETE FROM claims WHERE file_id=%lld;"
+		 " DELETE FROM encounters WHERE file_id=%lld;"
+		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id, id);
+	int rc = exec(l, sql);
+	if (rc < 0)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 int dc_ledger_add_input(struct dc_ledger *l, const char *path, uint64_t bytes,

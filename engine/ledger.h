@@ -71,6 +71,8 @@ int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *fin
 			  const char *tmp_path, long isa13, int64_t *file_id);
 void dc_ledger_file_rollback(struct dc_ledger *l);
 int dc_ledger_file_complete(struct dc_ledger *l, int64_t file_id);
+/* The file never reached its final name: forget it and its claims. */
+int dc_ledger_file_forget(struct dc_ledger *l, int64_t file_id);
 
 /* Inputs processed. */
 int dc_ledger_add_input(struct dc_ledger *l, const char *path, uint64_t bytes,

@@ -571,6 +571,8 @@ static void note_columns(struct run *r, int idx, const struct dc_reader *rd)
 	}
 }
 
+static double now_s(void);
+
 static void run_input(struct run *r, int idx)
 {
 	const char *path = r->o->inputs[idx];
@@ -617,10 +619,30 @@ static void run_input(struct run *r, int idx)
 	dc_arena_init(&a, 0);
 	struct dc_encounter enc;
 	int rc;
+	double t0 = now_s(), last = t0;
+	struct dc_progress pg = { st->path, 0, in.size, 0, 0, 0 };
 	while ((rc = rd->ops->next(rd, &enc, &a)) == 1) {
 		enc.input_index = idx;
 		process(r, &enc, &a, st);
 		dc_arena_reset(&a);
+		/* the clock is read every 256 encounters, not per row */
+		if (r->o->progress && (st->encounters & 255) == 0) {
+			double t = now_s();
+			if (t - last >= 0.5) {
+				last = t;
+				pg.bytes = in.raw_bytes;
+				pg.encounters = st->encounters;
+				pg.elapsed_s = t - t0;
+				r->o->progress(r->o->progress_ctx, &pg);
+			}
+		}
+	}
+	if (r->o->progress) {
+		pg.bytes = in.raw_bytes;
+		pg.encounters = st->encounters;
+		pg.elapsed_s = now_s() - t0;
+		pg.done = 1;
+		r->o->progress(r->o->progress_ctx, &pg);
 	}
 	if (rc < 0) {
 		st->status = "partial";
@@ -839,7 +861,10 @@ static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *c
 		st = dc_out_commit(o);
 		if (st == DC_OK)
 			dc_ledger_file_complete(r->ledger, file_id);
-		/* a failed rename is completed or forgotten by the next run's recovery */
+		else
+			/* the temporary file is gone: so are its claims (else the next
+			 * run's recovery forgets them) */
+			dc_ledger_file_forget(r->ledger, file_id);
 	} else {
 		dc_out_abort(o);
 	}
@@ -980,6 +1005,7 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		}
 		uint64_t bytes = o.bytes;
 		if (dc_out_commit(&o) < 0) {
+			dc_ledger_file_forget(r->ledger, file_id);
 			r->res->output_failed = 1;
 			break;
 		}

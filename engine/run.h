@@ -22,6 +22,16 @@ enum dc_format { DC_FMT_AUTO = 0, DC_FMT_CSV, DC_FMT_HL7XML };
 
 struct dc_run_result;
 
+/* Where an input is, for a progress line. */
+struct dc_progress {
+	const char *input;
+	uint64_t bytes;               /* raw bytes read so far */
+	int64_t size;                 /* raw size, -1 when unknown (a pipe) */
+	unsigned long encounters;
+	double elapsed_s;             /* since the input was opened */
+	int done;                     /* the input has been read */
+};
+
 struct dc_run_opts {
 	const char *command;          /* "code" or "check" */
 	const char *out_dir;
@@ -41,6 +51,9 @@ struct dc_run_opts {
 	const struct dc_profile *profile;   /* submitter, receiver, billing provider */
 	char **inputs;
 	int ninputs;
+	/* called about twice a second while reading, and once at each input's end */
+	void (*progress)(void *ctx, const struct dc_progress *p);
+	void *progress_ctx;
 	/* maps a result to the exit status summary.json reports */
 	int (*exit_status)(const struct dc_run_result *res);
 };

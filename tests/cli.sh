@@ -48,5 +48,17 @@ gzip -c "$demo" >"$work/demo.csv.data"
 cmp -s "$work/o3/lines.csv" "$work/o5/lines.csv" 2>/dev/null || [ ! -e "$work/o3/lines.csv" ]
 check "gzip on standard input, detected by magic bytes" 0 $st $?
 
+# progress: on a terminal only, or with --progress; never in redirected logs
+"$DRIPCODE" check -o "$work/p1" "$demo" >/dev/null 2>"$work/p1.err"
+! grep -q "encounters" "$work/p1.err"; check "no progress line when stderr is redirected" 0 0 $?
+"$DRIPCODE" check --progress -o "$work/p2" "$demo" >/dev/null 2>"$work/p2.err"
+grep -q "2 encounters" "$work/p2.err"; check "--progress forces the progress line" 0 0 $?
+if command -v script >/dev/null 2>&1; then
+	script -qc "'$DRIPCODE' check -o '$work/p3' '$demo'" /dev/null >"$work/p3.tty" 2>&1 </dev/null
+	grep -q "2 encounters" "$work/p3.tty"; check "progress line on a terminal" 0 0 $?
+	script -qc "'$DRIPCODE' check -q -o '$work/p4' '$TOP_SRCDIR/testdata/cases/csv-clean/input/extract.csv'" /dev/null >"$work/p4.tty" 2>&1 </dev/null
+	[ ! -s "$work/p4.tty" ]; check "--quiet: no progress line even on a terminal" 0 0 $?
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

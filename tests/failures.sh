@@ -1,0 +1,54 @@
+#!/bin/sh
+# Failure injection: the N-th write, fsync, rename and ledger commit fail in
+# turn (DRIPCODE_TEST_FAIL, as a full disk would). Every such run must end with
+# exit status 4 and a message, leave no temporary file in the output
+# directory, and leave a ledger that agrees with it: each claim file in the
+# directory is recorded complete, each complete file recorded is there.
+set -u
+: "${DRIPCODE:?}" "${TOP_SRCDIR:?}"
+pass=0
+fail=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/dc-fail.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+demo="$TOP_SRCDIR/testdata/demo/extract.csv"
+
+consistent() { # out ledger
+	"$DRIPCODE" ledger show --ledger "$2" >"$work/show" 2>/dev/null || return 1
+	# files recorded complete must exist
+	awk '/^files:/ {f=1; next} /^[a-z]/ {f=0} f && $4 == "complete" {print $5}' "$work/show" |
+	while read -r p; do [ -f "$p" ] || { echo "recorded but missing: $p"; exit 1; }; done || return 1
+	# claim files present must be recorded complete
+	for f in "$1"/837*.x12 "$1"/uk-line-items.csv; do
+		[ -e "$f" ] || continue
+		grep -q " complete $(cd "$1" && pwd)/$(basename "$f")\$" "$work/show" ||
+			{ echo "present but not recorded: $f"; return 1; }
+	done
+	# no temporary files
+	[ -z "$(ls -A "$1" | grep '^\.' )" ] || { echo "temporary files left"; return 1; }
+	return 0
+}
+
+for op in write fsync rename commit; do
+	n=1
+	while [ $n -le 40 ]; do
+		out="$work/out-$op-$n"
+		led="$work/l-$op-$n.sqlite"
+		DRIPCODE_TEST_FAIL="$op:$n" "$DRIPCODE" code -q --ledger "$led" \
+			--now 2026-03-14T02:00 -o "$out" "$demo" 2>"$work/err"
+		st=$?
+		if [ $st = 1 ] || [ $st = 0 ]; then
+			break   # the N-th call of this kind never came: every site was hit
+		fi
+		if [ $st = 4 ] && [ -s "$work/err" ] && consistent "$out" "$led"; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "FAIL: $op #$n: exit $st"; cat "$work/err"
+		fi
+		n=$((n + 1))
+	done
+	echo "$op: $((n - 1)) failure points"
+	[ $n -gt 1 ] || { fail=$((fail + 1)); echo "FAIL: no $op was ever attempted"; }
+done
+echo "failures: $pass passed, $fail failed"
+[ $fail -eq 0 ]
