@@ -94,7 +94,7 @@ static const char usage_text[] =
 	"  check   [OPTIONS] INPUT...              read, code and check; write the report files only\n"
 	"  explain [OPTIONS] INPUT ENCOUNTER_ID    show how one encounter was coded, and why\n"
 	"  rules   check | show CODE               validate the rulesets, or show a code's entries\n"
-	"  ledger  show                            what the ledger holds: runs, files, claims\n"
+	"  ledger  show | merge LEDGER...          what the ledger holds; add shards' ledgers\n"
 	"\n"
 	"options of code, check and explain:\n"
 	"  -o, --out DIR          output directory, created if missing, must be empty\n"
@@ -114,6 +114,8 @@ static const char usage_text[] =
 	"      --wait S           wait up to S seconds for another run's ledger lock\n"
 	"      --dry-run          everything but writing claims and touching the ledger\n"
 	"      --rebill           code encounters already billed, as replacement claims\n"
+	"      --shard K/N        keep only encounters whose encounter_id hashes (FNV-1a\n"
+	"                         64-bit, mod N) to shard K\n"
 	"  -q, --quiet            only errors on stderr\n"
 	"      --progress, --no-progress  a progress line on stderr (default: only when\n"
 	"                         stderr is a terminal)\n"
@@ -145,7 +147,7 @@ struct cli {
 
 enum { OPT_SCHEME = 256, OPT_RULES, OPT_OVERLAY, OPT_NOW, OPT_MAP, OPT_DELIM, OPT_MODE,
        OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL, OPT_PROFILE,
-       OPT_PROGRESS, OPT_NO_PROGRESS };
+       OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SHARD };
 
 static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, 'o' },
@@ -160,6 +162,7 @@ static const struct option long_opts[] = {
 	{ "ledger", required_argument, NULL, OPT_LEDGER },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -271,6 +274,16 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 			if (*end || w < 0 || w > 86400)
 				return usage_error("--wait wants seconds, not '%s'", optarg);
 			o->wait_s = (int)w;
+			break;
+		}
+		case OPT_SHARD: {
+			int k, n;
+			char tail;
+			if (sscanf(optarg, "%d/%d%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n ||
+			    n > 100000)
+				return usage_error("--shard wants K/N with 1 <= K <= N, not '%s'", optarg);
+			o->shard_k = k;
+			o->shard_n = n;
 			break;
 		}
 		case OPT_PROGRESS:
@@ -511,8 +524,11 @@ static int cmd_ledger(int argc, char **argv)
 	int rc = parse_opts(argc, argv, &c, &ds);
 	if (rc >= 0)
 		return rc;
-	if (optind >= argc || strcmp(argv[optind], "show"))
-		return usage_error("%s", "ledger needs show");
+	if (optind >= argc || (strcmp(argv[optind], "show") && strcmp(argv[optind], "merge")))
+		return usage_error("%s", "ledger needs show, or merge LEDGER...");
+	int merge = !strcmp(argv[optind], "merge");
+	if (merge && optind + 1 >= argc)
+		return usage_error("%s", "ledger merge needs the ledgers to merge");
 	char *path = c.run.ledger_path ? strdup(c.run.ledger_path) : dc_ledger_default_path();
 	struct dc_ledger *l;
 	rc = dc_ledger_open(&l, path, c.run.wait_s, 0600, &ds);
@@ -521,7 +537,15 @@ static int cmd_ledger(int argc, char **argv)
 		return DC_EXIT_LOCKED;
 	if (rc < 0)
 		return DC_EXIT_OUTPUT;
-	rc = dc_ledger_show(l, stdout) < 0 ? DC_EXIT_OUTPUT : DC_EXIT_OK;
+	if (merge) {
+		rc = DC_EXIT_OK;
+		for (int i = optind + 1; i < argc && rc == DC_EXIT_OK; i++) {
+			int m = dc_ledger_merge(l, argv[i], &ds);
+			rc = m == DC_ERR_USAGE ? DC_EXIT_HELD : m < 0 ? DC_EXIT_OUTPUT : DC_EXIT_OK;
+		}
+	} else {
+		rc = dc_ledger_show(l, stdout) < 0 ? DC_EXIT_OUTPUT : DC_EXIT_OK;
+	}
 	dc_ledger_close(l);
 	return rc;
 }

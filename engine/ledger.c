@@ -343,7 +343,8 @@ int dc_ledger_file_begin(struct dc_ledger *l)
 	return DC_OK;
 }
 
-int dc_ledger_next_control(struct dc_ledger *l, const char *key, long *isa13, long *gs06)
+int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, int shard_n,
+			   long *isa13, long *gs06)
 {
 	sqlite3_stmt *st;
 	if (prepare(l, &st, "INSERT OR IGNORE INTO control VALUES(?1, 1, 1)") < 0)
@@ -363,13 +364,20 @@ int dc_ledger_next_control(struct dc_ledger *l, const char *key, long *isa13, lo
 	*isa13 = (long)sqlite3_column_int64(st, 0);
 	*gs06 = (long)sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
+	if (shard_n > 1) {
+		while (*isa13 % shard_n != shard_k % shard_n)
+			(*isa13)++;
+		while (*gs06 % shard_n != shard_k % shard_n)
+			(*gs06)++;
+	}
 	if (*isa13 > 999999999)
 		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
 				      "ledger: interchange control numbers are exhausted for '%s'", key);
-	if (prepare(l, &st, "UPDATE control SET next_isa13=next_isa13+1, next_gs06=next_gs06+1"
-			    " WHERE key=?1") < 0)
+	if (prepare(l, &st, "UPDATE control SET next_isa13=?2, next_gs06=?3 WHERE key=?1") < 0)
 		return DC_ERR_IO;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, *isa13 + 1);
+	sqlite3_bind_int64(st, 3, *gs06 + 1);
 	rc = step_done(l, st, "cannot advance the control numbers");
 	sqlite3_finalize(st);
 	return rc;
@@ -539,4 +547,86 @@ int dc_ledger_show(struct dc_ledger *l, void *outp)
 struct sqlite3 *dc_ledger_db(struct dc_ledger *l)
 {
 	return l->db;
+}
+
+int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink *ds)
+{
+	sqlite3_stmt *st;
+	int conflicts = 0;
+	if (prepare(l, &st, "ATTACH DATABASE ?1 AS shard") < 0)
+		return DC_ERR_IO;
+	sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(l, "cannot open the ledger to merge");
+	/* the same encounter billed by both under different claims */
+	if (prepare(l, &st, "SELECT s.provider, s.scheme, s.encounter_id, s.claim_id, m.claim_id"
+			    " FROM shard.encounters s JOIN main.encounters m USING(provider, scheme,"
+			    " encounter_id) WHERE s.claim_id <> m.claim_id"
+			    " OR (SELECT path FROM shard.files WHERE id = s.file_id) <>"
+			    "    (SELECT path FROM main.files WHERE id = m.file_id)") < 0)
+		goto detach;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		conflicts++;
+		dc_diag_report(ds, DC_SEV_ERROR, 0, other, 0,
+			       "encounter '%s' (%s) is billed in both ledgers, in different files",
+			       (const char *)sqlite3_column_text(st, 2),
+			       (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	/* an ISA13 used by both for different files */
+	if (prepare(l, &st, "SELECT s.isa13 FROM shard.files s JOIN main.files m USING(isa13)"
+			    " WHERE s.isa13 IS NOT NULL AND s.path <> m.path") < 0)
+		goto detach;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		conflicts++;
+		dc_diag_report(ds, DC_SEV_ERROR, 0, other, 0,
+			       "interchange control number %lld is used by both ledgers",
+			       (long long)sqlite3_column_int64(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (conflicts)
+		goto detach;
+	/* files the main ledger already has (a shard copied from it) are skipped */
+	rc = exec(l,
+		"BEGIN;"
+		"CREATE TEMP TABLE fmap AS SELECT s.id AS old, NULL AS new, s.path FROM shard.files s"
+		"  WHERE s.path NOT IN (SELECT path FROM main.files);"
+		"INSERT INTO main.files(run_id, kind, path, tmp_path, isa13, state)"
+		"  SELECT NULL, kind, path, tmp_path, isa13, state FROM shard.files"
+		"  WHERE id IN (SELECT old FROM fmap) ORDER BY id;"
+		"UPDATE fmap SET new = (SELECT id FROM main.files f WHERE f.path = fmap.path);"
+		"CREATE TEMP TABLE cmap AS SELECT c.id AS old, NULL AS new FROM shard.claims c"
+		"  WHERE c.file_id IN (SELECT old FROM fmap);"
+		"INSERT INTO main.claims(claim_id, provider, scheme, encounter_id, payer, service_date,"
+		"  charge_cents, frequency, file_id)"
+		"  SELECT claim_id, provider, scheme, encounter_id, payer, service_date, charge_cents,"
+		"  frequency, (SELECT new FROM fmap WHERE old = c.file_id) FROM shard.claims c"
+		"  WHERE c.id IN (SELECT old FROM cmap) ORDER BY c.id;"
+		"INSERT INTO main.lines SELECT (SELECT m.id FROM main.claims m, shard.claims s"
+		"  WHERE s.id = ln.claim_row AND m.claim_id = s.claim_id AND m.file_id ="
+		"  (SELECT new FROM fmap WHERE old = s.file_id)), line_no, code, modifiers, units,"
+		"  charge_cents, line_control FROM shard.lines ln"
+		"  WHERE ln.claim_row IN (SELECT old FROM cmap);"
+		"INSERT OR IGNORE INTO main.encounters SELECT provider, scheme, encounter_id, claim_id,"
+		"  (SELECT new FROM fmap WHERE old = e.file_id) FROM shard.encounters e"
+		"  WHERE e.file_id IN (SELECT old FROM fmap);"
+		"INSERT INTO main.inputs(run_id, path, bytes, sha256, now, rows, coded, held, rejected)"
+		"  SELECT NULL, path, bytes, sha256, now, rows, coded, held, rejected FROM shard.inputs;"
+		"INSERT OR IGNORE INTO main.control SELECT * FROM shard.control;"
+		"UPDATE main.control SET"
+		"  next_isa13 = max(next_isa13, coalesce((SELECT next_isa13 FROM shard.control s"
+		"    WHERE s.key = control.key), 0)),"
+		"  next_gs06 = max(next_gs06, coalesce((SELECT next_gs06 FROM shard.control s"
+		"    WHERE s.key = control.key), 0));"
+		"DROP TABLE temp.fmap; DROP TABLE temp.cmap;"
+		"COMMIT;");
+	if (rc < 0)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+detach:
+	sqlite3_exec(l->db, "DETACH DATABASE shard", NULL, NULL, NULL);
+	if (conflicts)
+		return DC_ERR_USAGE;
+	return rc;
 }

@@ -52,8 +52,19 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
 		   const char *encounter_id);
 
 /* Control numbers: the next ISA13/GS06 for |key|, reserved inside the current
- * file transaction (dc_ledger_file_begin). */
-int dc_ledger_next_control(struct dc_ledger *l, const char *key, long *isa13, long *gs06);
+ * file transaction (dc_ledger_file_begin). Shard k of n (n > 1) takes only
+ * numbers congruent to k modulo n, so shards started from one ledger never
+ * use the same number. */
+int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, int shard_n,
+			   long *isa13, long *gs06);
+
+/*
+ * `dripcode ledger merge`: adds the claims, encounters, files, inputs and
+ * runs of |other| (a shard's ledger) to |l|, and moves the control numbers to
+ * past the highest either used. An encounter both billed under different
+ * claims is a conflict: nothing is merged and the conflicts are reported.
+ */
+int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink *ds);
 
 /*
  * One output file: begin a transaction, add its claims and lines, record the

@@ -58,6 +58,7 @@ struct run {
 	struct dc_output_info *info;          /* files written, for summary.json */
 	size_t ninfo;
 	char *abs_out;                        /* the output directory, absolute */
+	unsigned long other_rows, other_rejected;   /* this input's rows of other shards */
 	struct dc_buf buf;
 
 	struct dc_input_stats *stats;     /* one per input */
@@ -83,6 +84,11 @@ static void on_reject(void *ctx, const char *source, unsigned long line, const c
 		      const char *raw, size_t rawlen)
 {
 	struct run *r = ctx;
+	if (r->o->shard_n > 1 && (int)(line % (unsigned long)r->o->shard_n) != r->o->shard_k - 1) {
+		/* another shard reports this row: rows without an id go by line number */
+		r->other_rejected++;
+		return;
+	}
 	r->res->any_held = 1;
 	dc_diag_report(r->ds, DC_SEV_WARNING, 0, source, line, "row rejected: %s", error);
 	if (!r->rejects_open) {
@@ -252,6 +258,11 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 	const char *id = enc->f[DC_E_ENCOUNTER_ID];
 	struct dc_fragment fr = { enc->first_line, enc->last_line, enc->nitems, 'C', 0, 0, 0, 0, 0, 0 };
 
+	if (r->o->shard_n > 1 &&
+	    (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)r->o->shard_n) != r->o->shard_k - 1) {
+		r->other_rows += enc->nitems;   /* another shard's encounter */
+		return;
+	}
 	st->encounters++;
 	if (dc_idset_contains(&r->ids, id)) {
 		enc->hold = DC_HOLD_INPUT_ORDER;
@@ -614,6 +625,7 @@ static void run_input(struct run *r, int idx)
 		goto done;
 	}
 	r->nrepeated = 0;
+	r->other_rows = r->other_rejected = 0;
 
 	struct dc_arena a;
 	dc_arena_init(&a, 0);
@@ -649,8 +661,8 @@ static void run_input(struct run *r, int idx)
 		st->error = dc_xstrdup(rc == DC_ERR_IO ? "read error" : "input cut off or corrupt");
 		r->res->input_failed = 1;
 	}
-	st->rows = rd->rows;
-	st->rejected_rows = rd->rejected_rows;
+	st->rows = rd->rows - r->other_rows - r->other_rejected;
+	st->rejected_rows = rd->rejected_rows - r->other_rejected;
 	st->not_administered = rd->not_administered;
 	/*
 	 * Move the staged output on. With repeated ids, their staged lines and
@@ -967,7 +979,7 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		struct dc_out o;
 		int64_t file_id;
 		if (dc_ledger_file_begin(r->ledger) < 0 ||
-		    dc_ledger_next_control(r->ledger, key, &isa13, &gs06) < 0) {
+		    dc_ledger_next_control(r->ledger, key, r->o->shard_k, r->o->shard_n, &isa13, &gs06) < 0) {
 			dc_ledger_file_rollback(r->ledger);
 			r->res->output_failed = 1;
 			break;

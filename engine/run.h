@@ -48,6 +48,7 @@ struct dc_run_opts {
 	const char *ledger_path;      /* NULL: the default */
 	int wait_s;
 	int dry_run, rebill;
+	int shard_k, shard_n;         /* keep encounters whose id hashes to shard k of n */
 	const struct dc_profile *profile;   /* submitter, receiver, billing provider */
 	char **inputs;
 	int ninputs;
