@@ -214,6 +214,17 @@ static int is_drug_kind(const char *kind)
 	return !strcmp(kind, "drug") || !strcmp(kind, "drug_waste");
 }
 
+/*
+ * A HCPCS drug code (J, Q or S and four more characters): the only lines
+ * that carry a 2410 LIN/CTP. The self-check applies the same rule; a table
+ * that adds drugs under other codes (C9xxx pass-through, A9xxx) must widen
+ * both.
+ */
+static int ndc_code(const char *code)
+{
+	return strlen(code) == 5 && (code[0] == 'J' || code[0] == 'Q' || code[0] == 'S');
+}
+
 /* J7030 .. J7120: IV solutions (revenue code 0258). */
 static int iv_solution(const char *code)
 {
@@ -319,8 +330,10 @@ static void demographics(struct w *w, const char *dob, const char *sex, int requ
 }
 
 static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_coded *c,
-		  const struct dc_rules *rules, const char *cid, size_t first)
+		  const struct dc_rules *rules, const char *cid, size_t first,
+		  const struct dc_x12_claim_opts *opts)
 {
+	char freq[2] = { opts->frequency, '\0' };
 	const struct dc_profile *p = w->p;
 	const char *const *F = enc->f;
 	int inst = !strcmp(c->lines[first].claim_type, "837I");
@@ -342,7 +355,7 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 	if (inst) {
 		el_raw(w, "13");
 		comp(w, "A", 0);
-		comp(w, "1", 0);
+		comp(w, freq, 0);
 		el_raw(w, "");
 	} else {
 		const char *pos = F[DC_E_PLACE_OF_SERVICE];
@@ -351,7 +364,7 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 			pos = enc->facility ? "22" : "11";
 		el_raw(w, pos);
 		comp(w, "B", 0);
-		comp(w, "1", 0);
+		comp(w, freq, 0);
 		el_raw(w, "Y");
 	}
 	el_raw(w, "A");
@@ -377,6 +390,13 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 		seg(w, "REF");
 		el_raw(w, "G1");
 		el(w, F[DC_E_AUTH_REF], 50);
+		end(w);
+	}
+	/* REF*F8 (after G1 in both guides): the claim this one replaces */
+	if (opts->frequency != '1' && has_text(opts->payer_claim_number)) {
+		seg(w, "REF");
+		el_raw(w, "F8");
+		el(w, opts->payer_claim_number, 50);
 		end(w);
 	}
 
@@ -491,7 +511,7 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 		}
 
 		/* 2410: drug lines only, and only with an NDC */
-		if (is_drug_kind(l->kind) && l->ndc && strlen(l->ndc) == 11) {
+		if (is_drug_kind(l->kind) && ndc_code(l->code) && l->ndc && strlen(l->ndc) == 11) {
 			seg(w, "LIN");
 			el_raw(w, "");
 			el_raw(w, "N4");
@@ -512,6 +532,17 @@ int dc_x12_claim_format(struct dc_buf *b, const struct dc_encounter *enc,
 			const struct dc_coded *c, const struct dc_profile *p,
 			const struct dc_rules *rules)
 {
+	return dc_x12_claim_format_opts(b, enc, c, p, rules, NULL);
+}
+
+int dc_x12_claim_format_opts(struct dc_buf *b, const struct dc_encounter *enc,
+			     const struct dc_coded *c, const struct dc_profile *p,
+			     const struct dc_rules *rules, const struct dc_x12_claim_opts *opts)
+{
+	static const struct dc_x12_claim_opts dflt = { '1', NULL };
+	struct dc_x12_claim_opts o = opts ? *opts : dflt;
+	if (o.frequency != '7' && o.frequency != '8')
+		o.frequency = '1';
 	struct w w = { b, p, 0, 0, 0 };
 	const char *const *F = enc->f;
 	size_t i;
@@ -603,7 +634,7 @@ int dc_x12_claim_format(struct dc_buf *b, const struct dc_encounter *enc,
 			if (is_837(&c->lines[j]) && !strcmp(c->lines[j].claim_id, l->claim_id))
 				break;
 		if (j == i)
-			claim(&w, enc, c, rules, l->claim_id, i);
+			claim(&w, enc, c, rules, l->claim_id, i, &o);
 	}
 	return w.changed;
 }
@@ -628,8 +659,9 @@ const char *dc_x12_claim_missing(const struct dc_encounter *enc, const struct dc
 		{ DC_E_MEMBER_ID, 1 }, { DC_E_PAYER_ID, 1 },
 		{ DC_E_PATIENT_LAST_NAME, 1 }, { DC_E_PATIENT_DOB, 1 },
 		{ DC_E_SUBSCRIBER_LAST_NAME, !self },
-		{ DC_E_PATIENT_ADDRESS, !self }, { DC_E_PATIENT_CITY, !self },
-		{ DC_E_PATIENT_STATE, !self }, { DC_E_PATIENT_POSTCODE, !self },
+		/* 2010BA (self) or 2010CA address: required by both guides */
+		{ DC_E_PATIENT_ADDRESS, 1 }, { DC_E_PATIENT_CITY, 1 },
+		{ DC_E_PATIENT_STATE, 1 }, { DC_E_PATIENT_POSTCODE, 1 },
 	};
 	for (size_t k = 0; k < sizeof req / sizeof *req; k++)
 		if (req[k].when && !has_text(F[req[k].col])) {
@@ -673,6 +705,25 @@ const char *dc_x12_claim_missing(const struct dc_encounter *enc, const struct dc
 			snprintf(buf, n, "line %d has a negative charge '%s'", l->line_no, l->code);
 			return buf;
 		}
+		if (is_drug_kind(l->kind) && l->ndc && *l->ndc && !ndc_code(l->code)) {
+			snprintf(buf, n, "line %d has an NDC but is not a HCPCS J, Q or S drug '%s'",
+				 l->line_no, l->code);
+			return buf;
+		}
+		if (is_drug_kind(l->kind) && l->ndc && *l->ndc &&
+		    (strlen(l->ndc) != 11 || strspn(l->ndc, "0123456789") != 11)) {
+			snprintf(buf, n, "line %d has an NDC that is not 11 digits '%s'", l->line_no,
+				 l->code);
+			return buf;
+		}
+		if (is_drug_kind(l->kind) && l->ndc && *l->ndc && l->ndc_unit && *l->ndc_unit &&
+		    strcmp(l->ndc_unit, "UN") && strcmp(l->ndc_unit, "ML") &&
+		    strcmp(l->ndc_unit, "GR") && strcmp(l->ndc_unit, "ME") &&
+		    strcmp(l->ndc_unit, "F2")) {
+			snprintf(buf, n, "line %d has an NDC unit other than UN, ML, GR, ME, F2 '%s'",
+				 l->line_no, l->ndc_unit);
+			return buf;
+		}
 		if (is_drug_kind(l->kind) && l->ndc && *l->ndc && l->ndc_quantity.v <= 0) {
 			snprintf(buf, n, "line %d has an NDC without a quantity '%s'", l->line_no,
 				 l->code);
@@ -688,6 +739,17 @@ const char *dc_x12_claim_missing(const struct dc_encounter *enc, const struct dc
 			}
 	}
 	return NULL;
+}
+
+int dc_x12_clean(const struct dc_profile *p, const char *v, size_t max, char *out, size_t n)
+{
+	struct dc_buf b;
+	dc_buf_init(&b);
+	struct w w = { &b, p, 0, 0, 0 };
+	put_val(&w, v, max);
+	snprintf(out, n, "%s", b.p);
+	dc_buf_release(&b);
+	return w.changed;
 }
 
 /* ---- the interchange ---- */
@@ -755,7 +817,7 @@ static void st_open(struct fw *f)
 {
 	struct w *w = &f->w;
 	const struct dc_profile *p = f->p;
-	char ctl[8], ref[24];
+	char ctl[12], ref[32];
 	f->nst++;
 	snprintf(ctl, sizeof ctl, "%04d", f->nst);
 	f->st_seg = w->nseg;
@@ -848,7 +910,7 @@ static void st_open(struct fw *f)
 static void st_close(struct fw *f)
 {
 	struct w *w = &f->w;
-	char ctl[8];
+	char ctl[12];
 	snprintf(ctl, sizeof ctl, "%04d", f->nst);
 	unsigned long count = w->nseg - f->st_seg + 1;
 	seg(w, "SE");
@@ -1020,9 +1082,6 @@ int dc_x12_file_write(struct dc_out *o, char kind, const struct dc_profile *p,
 	end(&f.w);
 
 	/* A file that fails its own check is a bug: nothing reaches |o| */
-#ifdef DC_X12_DEBUG
-	fwrite(b.p, 1, b.len, stderr);
-#endif
 	if (dc_x12_self_check(b.p, b.len, ds) != 0) {
 		rc = dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_BUG, o ? o->name : NULL, 0,
 				    "internal error: 837 file failed its own check, not written "

@@ -76,6 +76,22 @@ int dc_x12_claim_format(struct dc_buf *b, const struct dc_encounter *enc,
 			const struct dc_rules *rules);
 
 /*
+ * Options of a claim body. dc_x12_claim_format() uses the defaults: an
+ * original claim (frequency '1'). `--rebill` writes replacement claims:
+ * frequency '7' (CLM05-3) and, when reconciliation knows it, the payer's
+ * claim control number in REF*F8 (batch.md).
+ */
+struct dc_x12_claim_opts {
+	char frequency;                  /* '1' original, '7' replacement, '8' void */
+	const char *payer_claim_number;  /* REF*F8, NULL or "" when unknown */
+};
+
+/* dc_x12_claim_format() with options (|opts| NULL: the defaults). */
+int dc_x12_claim_format_opts(struct dc_buf *b, const struct dc_encounter *enc,
+			     const struct dc_coded *c, const struct dc_profile *p,
+			     const struct dc_rules *rules, const struct dc_x12_claim_opts *opts);
+
+/*
  * What dc_x12_claim_format() needs and validation does not guarantee:
  * returns NULL when the encounter can be written, else a short reason
  * naming the column or line (never a patient value), such as
@@ -86,6 +102,16 @@ int dc_x12_claim_format(struct dc_buf *b, const struct dc_encounter *enc,
  */
 const char *dc_x12_claim_missing(const struct dc_encounter *enc, const struct dc_coded *c,
 				 const struct dc_rules *rules, char *buf, size_t n);
+
+/*
+ * The form a value takes in the file: |v| with separators, control and
+ * non-ASCII characters blanked, ends trimmed, cut to |max| characters (0:
+ * no limit; CLM01 is written with max 38, REF*6R with 50), into |out|.
+ * Returns 1 when it differs from |v|. The ledger should record claim ids
+ * and line control numbers in this form: it is what the 835 sends back
+ * (an encounter id "A:1" is written "A 1" with the default separators).
+ */
+int dc_x12_clean(const struct dc_profile *p, const char *v, size_t max, char *out, size_t n);
 
 /* Number of CLM segments in a body. */
 size_t dc_x12_body_claims(const char *body, size_t len, const struct dc_profile *p);
@@ -103,13 +129,13 @@ size_t dc_x12_body_claims(const char *body, size_t len, const struct dc_profile 
  *
  * Nothing is written to |o| unless the whole interchange passed
  * dc_x12_self_check(). Returns 0, or:
- *   DC_ERR_USAGE  bad kind, control number or |now|
+ *   DC_ERR_USAGE  bad kind, control number or |now|, or no claim at all
+ *                 (an 837 needs at least one 2000B: batch.md creates no
+ *                 empty file)
  *   DC_ERR_LIMIT  the interchange would pass DC_X12_MAX_FILE_BYTES
  *   DC_ERR_BUG    a body is malformed (HL numbering) or the self-check failed
  *   DC_ERR_IO     writing to |o| failed
  * or the callback's status. On failure the caller aborts |o| (dc_out_abort).
- * Writing no bodies at all is allowed (an interchange with no claim is
- * valid X12) but callers should not create such a file (batch.md).
  */
 int dc_x12_file_write(struct dc_out *o, char kind, const struct dc_profile *p,
 		      long isa13, long gs06, const char *now,

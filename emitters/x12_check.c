@@ -350,6 +350,9 @@ static void on_clm(struct ck *k, const struct sg *s)
 	struct tok q = C(E(s, 5), 2, k->cs);
 	if (!eq(q, k->inst ? "A" : "B"))
 		bad(k, s, "CLM05-2 qualifier is wrong for this version");
+	struct tok fq = C(E(s, 5), 3, k->cs);
+	if (!eq(fq, "1") && !eq(fq, "7") && !eq(fq, "8"))
+		bad(k, s, "CLM05-3 frequency is not 1, 7 or 8");
 	if (k->inst && !eq(C(E(s, 5), 1, k->cs), "13"))
 		bad(k, s, "837I CLM05-1 is not 13 (type of bill 0131)");
 	if (!k->inst && !eq(E(s, 6), "Y") && !eq(E(s, 6), "N"))
@@ -460,6 +463,8 @@ static void on_st_segment(struct ck *k, const struct sg *s)
 			bad(k, s, "DTP out of place");
 		}
 	} else if (is(s, "REF")) {
+		if (eq(E(s, 1), "F8") && k->loop != L_2300)
+			bad(k, s, "REF*F8 outside 2300");
 		if (eq(E(s, 1), "6R")) {
 			if (k->loop != L_2400 || k->lin)
 				bad(k, s, "REF*6R outside a service line");

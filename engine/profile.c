@@ -31,7 +31,7 @@ static const struct key keys[] = {
 	{ "submitter_name", F(submitter_name), 1, 60, C_TEXT, 1 },
 	{ "submitter_id", F(submitter_id), 2, 80, C_ID, 1 },
 	{ "submitter_contact_name", F(contact_name), 1, 60, C_TEXT, 1 },
-	{ "submitter_contact_phone", F(contact_phone), 10, 80, C_PHONE, 0 },
+	{ "submitter_contact_phone", F(contact_phone), 1, 80, C_PHONE, 0 },
 	{ "submitter_contact_email", F(contact_email), 3, 80, C_EMAIL, 0 },
 	{ "receiver_name", F(receiver_name), 1, 60, C_TEXT, 1 },
 	{ "receiver_id", F(receiver_id), 2, 80, C_ID, 1 },
@@ -43,12 +43,12 @@ static const struct key keys[] = {
 	{ "gs_receiver_code", F(gs_receiver), 2, 15, C_ID, 0 },
 	{ "billing_provider_name", F(billing_name), 1, 60, C_TEXT, 1 },
 	{ "billing_provider_npi", F(billing_npi), 10, 10, C_NPI, 1 },
-	{ "billing_provider_ein", F(billing_ein), 9, 10, C_EIN, 1 },
+	{ "billing_provider_ein", F(billing_ein), 1, 12, C_EIN, 1 },
 	{ "billing_provider_taxonomy", F(billing_taxonomy), 10, 10, C_ID, 0 },
 	{ "billing_provider_address", F(billing_address), 1, 55, C_TEXT, 1 },
 	{ "billing_provider_city", F(billing_city), 2, 30, C_TEXT, 1 },
 	{ "billing_provider_state", F(billing_state), 2, 2, C_STATE, 1 },
-	{ "billing_provider_zip", F(billing_zip), 9, 10, C_ZIP9, 1 },
+	{ "billing_provider_zip", F(billing_zip), 1, 12, C_ZIP9, 1 },
 	{ "element_separator", C(elem_sep), 1, 1, C_SEP, 0 },
 	{ "component_separator", C(comp_sep), 1, 1, C_SEP, 0 },
 	{ "repetition_separator", C(rep_sep), 1, 1, C_SEP, 0 },
@@ -220,7 +220,7 @@ static void set_value(struct loader *L, struct dc_profile *p, const struct key *
 	case C_EIN:
 		strip_hyphens(tmp, sizeof tmp, v);
 		if (strlen(tmp) != 9 || !all_digits(tmp)) {
-			err(L, line, "%s must be 9 digits '%s'", k->name, v);
+			err(L, line, "%s must be 9 digits (12-3456789) '%s'", k->name, v);
 			return;
 		}
 		v = tmp;
@@ -285,7 +285,8 @@ static void set_value(struct loader *L, struct dc_profile *p, const struct key *
 
 /* A separator inside a value would break the interchange: checked once all
  * separators are known. */
-static void check_separators(struct loader *L, struct dc_profile *p)
+static void check_separators(struct loader *L, struct dc_profile *p,
+			     const unsigned long *lines)
 {
 	const char seps[4] = { p->elem_sep, p->comp_sep, p->rep_sep, p->seg_term };
 	const char *names[4] = { "element_separator", "component_separator",
@@ -307,7 +308,7 @@ static void check_separators(struct loader *L, struct dc_profile *p)
 			if (strchr(v, seps[i])) {
 				char what[128];
 				snprintf(what, sizeof what, "%%s contains the %s '%%s'", names[i]);
-				err(L, 0, what, keys[k].name, v);
+				err(L, lines[k], what, keys[k].name, v);
 				break;
 			}
 	}
@@ -377,7 +378,14 @@ int dc_profile_load(struct dc_profile *p, const char *path, struct dc_diag_sink 
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].required && !seen_line[i])
 			err(&L, 0, "missing profile key%s '%s'", "", keys[i].name);
-	if (!p->contact_phone[0] && !p->contact_email[0])
+	size_t kph = 0, kem = 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!strcmp(keys[i].name, "submitter_contact_phone"))
+			kph = i;
+		if (!strcmp(keys[i].name, "submitter_contact_email"))
+			kem = i;
+	}
+	if (!seen_line[kph] && !seen_line[kem])
 		err(&L, 0, "missing profile key%s '%s'", "",
 		    "submitter_contact_phone or submitter_contact_email");
 	/* ISA and GS identities default to the submitter and receiver ids */
@@ -400,7 +408,7 @@ int dc_profile_load(struct dc_profile *p, const char *path, struct dc_diag_sink 
 		else
 			set_str(dflt[i].dst, dflt[i].n, dflt[i].src);
 	}
-	check_separators(&L, p);
+	check_separators(&L, p, seen_line);
 	if (L.errors) {
 		memset(p, 0, sizeof *p);
 		return DC_ERR_USAGE;

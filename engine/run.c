@@ -220,8 +220,9 @@ static void rec_field(struct dc_buf *b, const char *s)
  * "L" line per claim line, tab-separated.
  */
 static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
-			 const struct dc_coded *c, int rebill)
+			 const struct dc_coded *c, int rebill, const struct dc_profile *p)
 {
+	char id[64], ctl[64];
 	char num[48];
 	const char *scheme = enc->scheme == DC_SCHEME_UK ? "UK" : "US";
 	const char *prev = NULL;
@@ -232,7 +233,9 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 			for (size_t k = i; k < c->nlines && !strcmp(c->lines[k].claim_id, l->claim_id); k++)
 				total += c->lines[k].charge;
 			dc_buf_addc(b, 'C');
-			rec_field(b, l->claim_id);
+			/* as the 837 carries it (a separator in an id becomes a space) */
+			dc_x12_clean(p, l->claim_id, 38, id, sizeof id);
+			rec_field(b, enc->scheme == DC_SCHEME_UK ? l->claim_id : id);
 			rec_field(b, l->claim_type);
 			rec_field(b, scheme);
 			rec_field(b, enc->f[DC_E_ENCOUNTER_ID]);
@@ -246,7 +249,8 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 		rec_field(b, l->modifiers);
 		rec_field(b, dc_dec_format(l->units, num, sizeof num));
 		dc_buf_printf(b, "\t%lld", (long long)l->charge);
-		rec_field(b, l->line_control);
+		dc_x12_clean(p, l->line_control, 50, ctl, sizeof ctl);
+		rec_field(b, enc->scheme == DC_SCHEME_UK ? l->line_control : ctl);
 		dc_buf_addc(b, '\n');
 	}
 }
@@ -336,10 +340,12 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 			}
 			if (r->ledger) {
 				dc_buf_reset(b);
-				claim_record(b, enc, &coded, r->o->rebill);
+				claim_record(b, enc, &coded, r->o->rebill, r->o->profile);
 				if (enc->scheme == DC_SCHEME_US) {
 					dc_buf_adds(b, "X\n");
-					if (dc_x12_claim_format(b, enc, &coded, r->o->profile, &r->rules) > 0)
+					struct dc_x12_claim_opts xo = { r->o->rebill ? '7' : '1', NULL };
+					if (dc_x12_claim_format_opts(b, enc, &coded, r->o->profile,
+								     &r->rules, &xo) > 0)
 						count_warning(r, "X12-SEPARATOR");
 				}
 				if (dc_stage_put(&r->claims_stage, id, b->p, b->len) < 0)
@@ -392,12 +398,13 @@ static int copy_stage(void *ctx, const char *id, const char *p, size_t n)
 static int move_claims(void *ctx, const char *id, const char *p, size_t n)
 {
 	struct run *r = ctx;
-	/* C <claim_id> <claim_type> <scheme> ... */
+	/* C TAB claim_id TAB claim_type TAB scheme ... */
 	const char *t1 = memchr(p, '\t', n);
 	const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p)) : NULL;
 	const char *t3 = t2 ? memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - p)) : NULL;
 	if (!t3)
 		return DC_ERR_BUG;
+	/* the claim type sits between the second and third tabs */
 	int uk = t3 - t2 - 1 == 2 && !memcmp(t2 + 1, "UK", 2);
 	if (dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id) < 0)
 		return DC_ERR_IO;
@@ -405,8 +412,7 @@ static int move_claims(void *ctx, const char *id, const char *p, size_t n)
 		r->uk_invoices++;
 		return dc_stage_put(&r->uk_claims, id, p, n);
 	}
-	/* claim type: 837P or 837I */
-	int inst = t2 - t1 - 1 == 4 && !memcmp(t1 + 1, "837I", 4);
+	int inst = t3 - t2 - 1 == 4 && !memcmp(t2 + 1, "837I", 4);
 	return dc_stage_put(inst ? &r->i_claims : &r->p_claims, id, p, n);
 }
 
@@ -1030,6 +1036,19 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 
 /* ---- the run -------------------------------------------------------------- */
 
+/* The run's date, from --now (YYYY-MM-DDTHH:MM), for timely-filing checks. */
+static void set_today(struct dc_rules *rules, const char *now)
+{
+	char day[11];
+	int32_t d;
+	if (now && strlen(now) >= 10) {
+		memcpy(day, now, 10);
+		day[10] = '\0';
+		if (dc_date_parse(day, &d) == 0)
+			rules->today = d;
+	}
+}
+
 static int prepare_out_dir(const char *dir, mode_t mode, struct dc_diag_sink *ds)
 {
 	struct stat st;
@@ -1134,6 +1153,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		dc_rules_release(&r->rules);
 		return DC_ERR_RULE;
 	}
+	set_today(&r->rules, o->now);
 	if (o->write_claims && !o->dry_run) {
 		char *path = o->ledger_path ? dc_xstrdup(o->ledger_path) : dc_ledger_default_path();
 		int lrc = dc_ledger_open(&r->ledger, path, o->wait_s, 0600, ds);
@@ -1287,6 +1307,7 @@ int dc_run_explain(const struct dc_run_opts *o, const char *input, const char *i
 		dc_rules_release(&r->rules);
 		return DC_ERR_RULE;
 	}
+	set_today(&r->rules, o->now);
 	struct dc_input in;
 	int found = 0;
 	if (dc_input_open_file(&in, input, ds) < 0) {

@@ -11,6 +11,7 @@
 #define DC_RULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/diag.h"
 
@@ -31,6 +32,7 @@ struct dc_table {
 
 struct dc_rules {
 	char *dir, *overlay;
+	int32_t today;              /* the run's date (days since 1970), 0 when unknown */
 	struct dc_table us_drugs, us_ndc, us_admin, us_charges, us_payers, us_carc;
 	struct dc_table uk_insurers, uk_procedures, uk_drugs, uk_reasons, uk_providers;
 };

@@ -42,8 +42,9 @@ sort_lines() { [ -f "$1" ] && tail -n +2 "$1"; }
 sort_lines "$work/single/lines.csv" | sort >"$work/single.lines"
 cmp -s "$work/shards.lines" "$work/single.lines"; check "shards' lines are the single run's lines" $?
 
-ls "$work"/s*/837*.x12 2>/dev/null | sed 's/.*-\([0-9]*\)\.x12/\1/' | sort | uniq -d >"$work/dup"
-[ ! -s "$work/dup" ]; check "no ISA13 used by two shards" $?
+ls "$work"/s[0-9]*/837*.x12 2>/dev/null | sed 's/.*-\([0-9]*\)\.x12/\1/' | sort | uniq -d >"$work/dup"
+[ ! -s "$work/dup" ] && [ -n "$(ls "$work"/s[0-9]*/837*.x12 2>/dev/null)" ]
+check "no ISA13 used by two shards" $?
 
 "$DRIPCODE" ledger merge --ledger "$work/merged.sqlite" "$work"/l*.sqlite
 check "ledger merge" $?
