@@ -15,11 +15,17 @@ for mb in "$small" "$large"; do
 	[ -f "$f" ] || sh "$top/bench/gen-extract.sh" "$mb" >"$f"
 	[ -f "$f.gz" ] || gzip -1 -c "$f" >"$f.gz"
 	for input in "$f" "$f.gz"; do
-		rm -rf "$work/run"
-		/usr/bin/time -f "%M %e" -o "$work/time" "$dc" check -q -o "$work/run" "$input" || true
-		read -r kb secs <"$work/time"
-		rows=$(grep -o '"rows": [0-9]*' "$work/run/summary.json" | tail -1 | cut -d' ' -f2)
-		printf '%-28s %10s bytes %9s rows  peak RSS %7s KiB  %6s s\n' "$(basename "$input")" \
-			"$(stat -c %s "$input")" "$rows" "$kb" "$secs"
+		for cmd in check code; do
+			rm -rf "$work/run" "$work/ledger.sqlite"*
+			/usr/bin/time -f "%M %e" -o "$work/time" "$dc" $cmd -q --ledger "$work/ledger.sqlite" \
+				--now 2026-03-25T02:00 -o "$work/run" "$input" || true
+			read -r kb secs <<EOT
+$(tail -1 "$work/time")
+EOT
+			rows=$(grep -o '"rows": [0-9]*' "$work/run/summary.json" | tail -1 | cut -d' ' -f2)
+			enc=$(grep -o '"encounters": [0-9]*' "$work/run/summary.json" | tail -1 | cut -d' ' -f2)
+			printf '%-5s %-24s %10s bytes %8s rows %8s encounters  peak RSS %7s KiB  %7s s\n' \
+				$cmd "$(basename "$input")" "$(stat -c %s "$input")" "$rows" "$enc" "$kb" "$secs"
+		done
 	done
 done
