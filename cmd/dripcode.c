@@ -8,6 +8,7 @@
 #include "engine/diag.h"
 #include "engine/ledger.h"
 #include "engine/output.h"
+#include "engine/reconcile.h"
 #include "engine/run.h"
 #include "parsers/dc_reader.h"
 #include "rulesets/dc_rules.h"
@@ -95,6 +96,8 @@ static const char usage_text[] =
 	"  explain [OPTIONS] INPUT ENCOUNTER_ID    show how one encounter was coded, and why\n"
 	"  rules   check | show CODE               validate the rulesets, or show a code's entries\n"
 	"  ledger  show | merge LEDGER...          what the ledger holds; add shards' ledgers\n"
+	"  reconcile [--ledger FILE] [--claims 837...] --remit FILE... [-o DIR]\n"
+	"          [--audit-threshold PCT]         match 835s and UK remittances to the claims\n"
 	"\n"
 	"options of code, check and explain:\n"
 	"  -o, --out DIR          output directory, created if missing, must be empty\n"
@@ -550,6 +553,103 @@ static int cmd_ledger(int argc, char **argv)
 	return rc;
 }
 
+/* ---- reconcile ---- */
+
+static int cmd_reconcile(int argc, char **argv)
+{
+	enum { O_LEDGER = 256, O_CLAIMS, O_REMIT, O_THR, O_NOW, O_RULES, O_OVERLAY, O_WAIT, O_MODE };
+	static const struct option opts[] = {
+		{ "ledger", required_argument, NULL, O_LEDGER },
+		{ "claims", required_argument, NULL, O_CLAIMS },
+		{ "remit", required_argument, NULL, O_REMIT },
+		{ "out", required_argument, NULL, 'o' },
+		{ "audit-threshold", required_argument, NULL, O_THR },
+		{ "now", required_argument, NULL, O_NOW },
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "rules-overlay", required_argument, NULL, O_OVERLAY },
+		{ "wait", required_argument, NULL, O_WAIT },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct dc_reconcile_opts o;
+	struct dc_reconcile_result res;
+	struct printer pr = { 0, 0, 0 };
+	int ch, last = 0;   /* last: 1 after --claims, 2 after --remit */
+	memset(&o, 0, sizeof o);
+	o.version = PACKAGE_VERSION;
+	o.claims = calloc((size_t)argc + 1, sizeof *o.claims);
+	o.remits = calloc((size_t)argc + 1, sizeof *o.remits);
+	int rc = -1;
+	optind = 1;
+	/* '-' first: operands after --claims A or --remit A are more files of that
+	 * kind (--remit a.835 b.835), as the synopsis `--remit FILE...` says */
+	while (rc < 0 && (ch = getopt_long(argc, argv, "-o:qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 1:
+			if (last == 1)
+				o.claims[o.nclaims++] = optarg;
+			else if (last == 2)
+				o.remits[o.nremits++] = optarg;
+			else
+				rc = usage_error("unexpected argument '%s'", optarg);
+			continue;
+		case O_LEDGER: o.ledger_path = optarg; break;
+		case O_CLAIMS: o.claims[o.nclaims++] = optarg; last = 1; continue;
+		case O_REMIT: o.remits[o.nremits++] = optarg; last = 2; continue;
+		case 'o': o.out_dir = optarg; break;
+		case O_THR: o.audit_threshold = optarg; break;
+		case O_NOW:
+			if (!valid_now(optarg))
+				rc = usage_error("--now wants YYYY-MM-DDTHH:MM, not '%s'", optarg);
+			o.now = optarg;
+			break;
+		case O_RULES: o.rules_dir = optarg; break;
+		case O_OVERLAY: o.overlay = optarg; break;
+		case O_WAIT: {
+			char *end;
+			long w = strtol(optarg, &end, 10);
+			if (*end || w < 0 || w > 86400)
+				rc = usage_error("--wait wants seconds, not '%s'", optarg);
+			o.wait_s = (int)w;
+			break;
+		}
+		case O_MODE: {
+			char *end;
+			long m = strtol(optarg, &end, 8);
+			if (*end || m < 0 || m > 0777)
+				rc = usage_error("--mode wants octal permissions, not '%s'", optarg);
+			o.mode = (mode_t)m;
+			break;
+		}
+		case 'q': pr.quiet = 1; break;
+		case 'h':
+			puts("usage: dripcode reconcile [--ledger FILE] [--claims 837...] --remit FILE..."
+			     " [-o DIR] [--audit-threshold PCT] [--now YYYY-MM-DDTHH:MM]");
+			rc = DC_EXIT_OK;
+			break;
+		default:
+			fputs("try 'dripcode --help'\n", stderr);
+			rc = DC_EXIT_USAGE;
+		}
+		last = 0;
+	}
+	if (rc < 0 && o.nremits == 0)
+		rc = usage_error("%s", "reconcile needs --remit FILE...");
+	if (rc < 0) {
+		struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
+		dc_reconcile(&o, &ds, &res);
+		print_suppressed(&pr);
+		rc = res.config_error ? DC_EXIT_USAGE : res.locked ? DC_EXIT_LOCKED
+		   : res.bug ? DC_EXIT_BUG : res.output_failed ? DC_EXIT_OUTPUT
+		   : res.input_failed ? DC_EXIT_INPUT : res.attention ? DC_EXIT_HELD : DC_EXIT_OK;
+	}
+	free(o.claims);
+	free(o.remits);
+	return rc;
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -559,6 +659,7 @@ static const struct command {
 	{ "explain", cmd_explain },
 	{ "rules", cmd_rules },
 	{ "ledger", cmd_ledger },
+	{ "reconcile", cmd_reconcile },
 };
 
 /*

@@ -19,6 +19,8 @@ int register_uk_coder_tests(void);
 int register_us_coder_tests(void);
 int register_x12_837_tests(void);
 int register_profile_tests(void);
+int register_x12_tests(void);
+int register_reconcile_tests(void);
 
 /* The rulesets directory of the source tree (DRIPCODE_RULES in make check). */
 const char *dc_test_rules_dir(void);
