@@ -12,6 +12,7 @@
 #include "engine/run.h"
 #include "parsers/dc_reader.h"
 #include "rulesets/dc_rules.h"
+#include "rulesets/import_asp.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -95,6 +96,9 @@ static const char usage_text[] =
 	"  check   [OPTIONS] INPUT...              read, code and check; write the report files only\n"
 	"  explain [OPTIONS] INPUT ENCOUNTER_ID    show how one encounter was coded, and why\n"
 	"  rules   check | show CODE               validate the rulesets, or show a code's entries\n"
+	"  rules   import-asp PRICING.csv CROSSWALK.csv [-o DIR]\n"
+	"                                          update us/drugs.csv units and us/ndc.csv\n"
+	"                                          from the CMS quarterly ASP files\n"
 	"  ledger  show | merge LEDGER...          what the ledger holds; add shards' ledgers\n"
 	"  reconcile [--ledger FILE] [--claims 837...] --remit FILE... [-o DIR]\n"
 	"          [--audit-threshold PCT]         match 835s and UK remittances to the claims\n"
@@ -141,6 +145,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 struct cli {
 	struct dc_run_opts run;
+	int out_given;                /* -o was given (rules import-asp writes in place without it) */
 	int progress;                 /* -1 unset, 0 off, 1 on */
 	struct dc_profile profile;
 	struct dc_colmap map;
@@ -210,6 +215,7 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 		switch (ch) {
 		case 'o':
 			o->out_dir = optarg;
+			c->out_given = 1;
 			break;
 		case 'f':
 			if (!strcmp(optarg, "csv"))
@@ -478,6 +484,23 @@ out:
 /* ---- rules ---- */
 
 int dc_rules_check(const struct dc_rules *r, struct dc_diag_sink *ds);
+
+static int rules_import_asp(const struct cli *c, int argc, char **argv, struct dc_diag_sink *ds)
+{
+	if (argc - optind != 3)
+		return usage_error("%s", "rules import-asp needs PRICING.csv CROSSWALK.csv [-o DIR]");
+	const char *dir = c->run.rules_dir ? c->run.rules_dir : dc_rules_default_dir();
+	int rc = dc_rules_import_asp(dir, argv[optind + 1], argv[optind + 2],
+				     c->out_given ? c->run.out_dir : NULL,
+				     c->run.quiet ? NULL : stdout, ds);
+	if (rc == DC_OK)
+		return DC_EXIT_OK;
+	if (rc == DC_ERR_USAGE)
+		return DC_EXIT_USAGE;
+	if (rc == DC_ERR_IO)
+		return DC_EXIT_OUTPUT;
+	return DC_EXIT_BUG;
+}
 int dc_rules_show(const struct dc_rules *r, const char *code, FILE *out);
 
 static int cmd_rules(int argc, char **argv)
@@ -492,6 +515,8 @@ static int cmd_rules(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("%s", "rules needs check or show CODE");
 	const char *verb = argv[optind];
+	if (!strcmp(verb, "import-asp"))
+		return rules_import_asp(&c, argc, argv, &ds);
 	if (strcmp(verb, "check") && strcmp(verb, "show"))
 		return usage_error("unknown rules command '%s'", verb);
 	if (!strcmp(verb, "show") && optind + 1 >= argc)
