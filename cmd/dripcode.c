@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -690,13 +691,20 @@ static const struct command {
 /*
  * Failure injection for the test suite: DRIPCODE_TEST_FAIL=OP:N makes the
  * N-th write, fsync, rename or ledger commit of the run fail with "No space
- * left on device", as a full disk would.
+ * left on device", as a full disk would; kill:N kills the process with
+ * SIGKILL at the N-th of any of them; selfcheck:N damages the N-th 837 file
+ * just before the writer checks it.
  */
 static char fail_op[16];
 static long fail_at, fail_seen;
 
 static int injected_failure(const char *op)
 {
+	if (!strcmp(fail_op, "kill") && strcmp(op, "selfcheck") != 0) {
+		if (++fail_seen == fail_at)
+			raise(SIGKILL);
+		return 0;
+	}
 	if (strcmp(op, fail_op) != 0)
 		return 0;
 	return ++fail_seen == fail_at ? ENOSPC : 0;

@@ -1081,6 +1081,15 @@ int dc_x12_file_write(struct dc_out *o, char kind, const struct dc_profile *p,
 	dc_buf_printf(&b, "%c1%c%09ld", p->elem_sep, p->elem_sep, isa13);
 	end(&f.w);
 
+	/*
+	 * Test hook: the failure-injection hook may ask for a damaged file here
+	 * (the last segment count off by one), to prove that the check stops it.
+	 */
+	if (dc_out_fail_hook && dc_out_fail_hook("selfcheck", o && o->name ? o->name : "")) {
+		char *ge = strstr(b.p, "GE");
+		if (ge)
+			ge[3] = ge[3] == '9' ? '8' : (char)(ge[3] + 1);
+	}
 	/* A file that fails its own check is a bug: nothing reaches |o| */
 	if (dc_x12_self_check(b.p, b.len, ds) != 0) {
 		rc = dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_BUG, o ? o->name : NULL, 0,

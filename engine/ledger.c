@@ -553,6 +553,11 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 {
 	sqlite3_stmt *st;
 	int conflicts = 0;
+	struct stat sb;
+	/* ATTACH would create a missing file: a typo must not merge "nothing" */
+	if (stat(other, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_IO, other, 0,
+				      "ledger to merge not found");
 	if (prepare(l, &st, "ATTACH DATABASE ?1 AS shard") < 0)
 		return DC_ERR_IO;
 	sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
@@ -561,6 +566,7 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 	if (rc != SQLITE_DONE)
 		return db_error(l, "cannot open the ledger to merge");
 	/* the same encounter billed by both under different claims */
+	rc = DC_ERR_IO;
 	if (prepare(l, &st, "SELECT s.provider, s.scheme, s.encounter_id, s.claim_id, m.claim_id"
 			    " FROM shard.encounters s JOIN main.encounters m USING(provider, scheme,"
 			    " encounter_id) WHERE s.claim_id <> m.claim_id"
@@ -613,7 +619,10 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 		"  (SELECT new FROM fmap WHERE old = e.file_id) FROM shard.encounters e"
 		"  WHERE e.file_id IN (SELECT old FROM fmap);"
 		"INSERT INTO main.inputs(run_id, path, bytes, sha256, now, rows, coded, held, rejected)"
-		"  SELECT NULL, path, bytes, sha256, now, rows, coded, held, rejected FROM shard.inputs;"
+		"  SELECT NULL, path, bytes, sha256, now, rows, coded, held, rejected FROM shard.inputs s"
+		"  WHERE NOT EXISTS (SELECT 1 FROM main.inputs m WHERE m.path IS s.path"
+		"  AND m.sha256 IS s.sha256 AND m.now IS s.now AND m.rows IS s.rows"
+		"  AND m.coded IS s.coded AND m.held IS s.held);"
 		"INSERT OR IGNORE INTO main.control SELECT * FROM shard.control;"
 		"UPDATE main.control SET"
 		"  next_isa13 = max(next_isa13, coalesce((SELECT next_isa13 FROM shard.control s"

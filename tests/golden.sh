@@ -10,6 +10,9 @@
 #   expected.out    standard output (absent: empty)
 #   expected.err    standard error, paths shown as @IN@ and @OUT@ (absent: empty)
 #   expected.exit   the exit status (absent: 0)
+#   case.env        optional: environment assignments for the run (one line)
+#   case.pre        optional: a command started in the background before the
+#                   run and stopped after it (to hold a lock, say)
 # Usage: golden.sh [CASE_DIR...]; GOLDEN_UPDATE=1 rewrites the expectations.
 set -u
 : "${DRIPCODE:?set DRIPCODE to the dripcode binary}"
@@ -39,8 +42,21 @@ for c in "$@"; do
 	out="$t/out"
 	mkdir -p "$t/tmp"
 	args=$(sed -e "s#@IN@#$c/input#g" -e "s#@OUT@#$out#g" -e "s#@TMP@#$t/tmp#g" "$c/case.golden")
-	(cd "$t" && eval "${DC_WRAP:-} \"\$DRIPCODE\" $args" >"$t/stdout" 2>"$t/stderr" </dev/null)
+	envs=
+	[ -f "$c/case.env" ] && envs=$(cat "$c/case.env")
+	prepid=
+	if [ -f "$c/case.pre" ]; then
+		pre=$(sed -e "s#@TMP@#$t/tmp#g" "$c/case.pre")
+		(cd "$t" && exec sh -c "$pre") &
+		prepid=$!
+		sleep 1
+	fi
+	(cd "$t" && eval "$envs ${DC_WRAP:-} \"\$DRIPCODE\" $args" >"$t/stdout" 2>"$t/stderr" </dev/null)
 	status=$?
+	if [ -n "$prepid" ]; then
+		kill "$prepid" 2>/dev/null
+		wait "$prepid" 2>/dev/null
+	fi
 	want_exit=0
 	[ -f "$c/expected.exit" ] && want_exit=$(cat "$c/expected.exit")
 	normalise "$t/stderr" "$c" "$out" >"$t/stderr.n"
