@@ -176,7 +176,7 @@ static void split_dx(struct dc_encounter *enc, struct dc_arena *a)
 		if (t > b) {
 			char *code = dc_arena_strndup(a, b, (size_t)(t - b));
 			if (!dc_icd10_form(code)) {
-				bad(enc, a, DC_E_DIAGNOSIS_CODES, "an ICD-10 code", code,
+				bad(enc, a, DC_E_DIAGNOSIS_CODES, "an ICD-10 code (US-ICD10)", code,
 				    enc->first_line);
 			} else {
 				char stripped[9];
@@ -258,8 +258,8 @@ int dc_encounter_validate(struct dc_encounter *enc, const struct dc_rules *rules
 	const char *prov = f[DC_E_RENDERING_PROVIDER_ID];
 	if (*prov) {
 		if (us && !dc_npi_valid(prov))
-			bad(enc, a, DC_E_RENDERING_PROVIDER_ID, "an NPI (10 digits, Luhn check)",
-			    prov, L);
+			bad(enc, a, DC_E_RENDERING_PROVIDER_ID,
+			    "an NPI (10 digits, Luhn check; US-NPI)", prov, L);
 		/* UK registration form: the UK rules hold it as `provider` */
 	}
 
