@@ -441,3 +441,16 @@ int dc_x12_sniff(const void *p, size_t n)
 		i++;
 	return n - i >= 4 && !memcmp(s + i, "ISA", 3) && !is_alnum(s[i + 3]) && !is_space(s[i + 3]);
 }
+
+void dc_x12_copy(char *dst, size_t n, const char *s)
+{
+	while (*s == ' ')
+		s++;
+	size_t k = strlen(s);
+	while (k && s[k - 1] == ' ')
+		k--;
+	if (k >= n)
+		k = n - 1;
+	memcpy(dst, s, k);
+	dst[k] = '\0';
+}

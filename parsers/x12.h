@@ -100,4 +100,8 @@ int dc_x12_is(const struct dc_x12_seg *seg, const char *id);
  */
 int dc_x12_sniff(const void *p, size_t n);
 
+/* Copies |s| without its leading and trailing blanks into |dst| (|n| bytes,
+ * cut to fit, always terminated). */
+void dc_x12_copy(char *dst, size_t n, const char *s);
+
 #endif

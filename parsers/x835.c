@@ -19,18 +19,6 @@
 #include "engine/dc_status.h"
 #include "engine/value.h"
 
-static void cpy(char *dst, size_t n, const char *s)
-{
-	while (*s == ' ')
-		s++;
-	size_t k = strlen(s);
-	while (k && s[k - 1] == ' ')
-		k--;
-	if (k >= n)
-		k = n - 1;
-	memcpy(dst, s, k);
-	dst[k] = '\0';
-}
 
 void dc_x12_date(const char *s, char out[11])
 {
@@ -43,7 +31,7 @@ void dc_x12_date(const char *s, char out[11])
 int dc_x12_amount(const char *s, int64_t *cents)
 {
 	char b[40];
-	cpy(b, sizeof b, s);
+	dc_x12_copy(b, sizeof b, s);
 	*cents = 0;
 	if (!b[0])
 		return 0;
@@ -96,7 +84,7 @@ static void join(char *dst, size_t n, const char *v)
 	size_t k = strlen(dst);
 	if (k && k + 1 < n)
 		dst[k++] = ';', dst[k] = '\0';
-	cpy(dst + k, n - k, v);
+	dc_x12_copy(dst + k, n - k, v);
 }
 
 static void add_cas(struct dc_x835 *r, const struct dc_x12_seg *s)
@@ -117,10 +105,10 @@ static void add_cas(struct dc_x835 *r, const struct dc_x12_seg *s)
 		}
 		struct dc_cas *a = &c->cas[c->ncas++];
 		memset(a, 0, sizeof *a);
-		cpy(a->grp, sizeof a->grp, dc_x12_el(s, 1));
-		cpy(a->reason, sizeof a->reason, dc_x12_el(s, i));
+		dc_x12_copy(a->grp, sizeof a->grp, dc_x12_el(s, 1));
+		dc_x12_copy(a->reason, sizeof a->reason, dc_x12_el(s, i));
 		a->amount = amount(r, s, i + 1);
-		cpy(a->qty, sizeof a->qty, dc_x12_el(s, i + 2));
+		dc_x12_copy(a->qty, sizeof a->qty, dc_x12_el(s, i + 2));
 		a->line = c->nlines;
 	}
 }
@@ -141,23 +129,23 @@ static void add_svc(struct dc_x835 *r, const struct dc_x12_seg *s)
 	struct dc_remit_line *l = &c->lines[c->nlines++];
 	memset(l, 0, sizeof *l);
 	char b[64];
-	cpy(l->qual, sizeof l->qual, dc_x12_comp(s, 1, 1, b, sizeof b));
-	cpy(l->code, sizeof l->code, dc_x12_comp(s, 1, 2, b, sizeof b));
+	dc_x12_copy(l->qual, sizeof l->qual, dc_x12_comp(s, 1, 1, b, sizeof b));
+	dc_x12_copy(l->code, sizeof l->code, dc_x12_comp(s, 1, 2, b, sizeof b));
 	for (size_t j = 3; j <= 6; j++)
 		join(l->mods, sizeof l->mods, dc_x12_comp(s, 1, j, b, sizeof b));
 	l->charge = amount(r, s, 2);
 	l->paid = amount(r, s, 3);
-	cpy(l->revenue, sizeof l->revenue, dc_x12_el(s, 4));
-	cpy(l->units, sizeof l->units, dc_x12_el(s, 5));
+	dc_x12_copy(l->revenue, sizeof l->revenue, dc_x12_el(s, 4));
+	dc_x12_copy(l->units, sizeof l->units, dc_x12_el(s, 5));
 	if (!l->units[0])
 		strcpy(l->units, "1");   /* SVC05 is required only when not 1 */
 	if (dc_x12_has(s, 6)) {
-		cpy(l->orig_qual, sizeof l->orig_qual, dc_x12_comp(s, 6, 1, b, sizeof b));
-		cpy(l->orig_code, sizeof l->orig_code, dc_x12_comp(s, 6, 2, b, sizeof b));
+		dc_x12_copy(l->orig_qual, sizeof l->orig_qual, dc_x12_comp(s, 6, 1, b, sizeof b));
+		dc_x12_copy(l->orig_code, sizeof l->orig_code, dc_x12_comp(s, 6, 2, b, sizeof b));
 		for (size_t j = 3; j <= 6; j++)
 			join(l->orig_mods, sizeof l->orig_mods, dc_x12_comp(s, 6, j, b, sizeof b));
 	}
-	cpy(l->orig_units, sizeof l->orig_units, dc_x12_el(s, 7));
+	dc_x12_copy(l->orig_units, sizeof l->orig_units, dc_x12_el(s, 7));
 	l->src_line = s->line;
 }
 
@@ -169,12 +157,12 @@ static void start_claim(struct dc_x835 *r, const struct dc_x12_seg *s)
 	memset(c, 0, sizeof *c);
 	c->lines = lines;
 	c->cas = cas;
-	cpy(c->clp01, sizeof c->clp01, dc_x12_el(s, 1));
-	cpy(c->status, sizeof c->status, dc_x12_el(s, 2));
+	dc_x12_copy(c->clp01, sizeof c->clp01, dc_x12_el(s, 1));
+	dc_x12_copy(c->status, sizeof c->status, dc_x12_el(s, 2));
 	c->charge = amount(r, s, 3);
 	c->paid = amount(r, s, 4);
 	c->patient_resp = amount(r, s, 5);
-	cpy(c->payer_claim_no, sizeof c->payer_claim_no, dc_x12_el(s, 7));
+	dc_x12_copy(c->payer_claim_no, sizeof c->payer_claim_no, dc_x12_el(s, 7));
 	c->src_line = s->line;
 	if (!c->clp01[0])
 		dc_diag_report(r->ds, DC_SEV_WARNING, 0, in_name(r), s->line,
@@ -255,10 +243,10 @@ static void queue_plb(struct dc_x835 *r, const struct dc_x12_seg *s)
 		struct dc_plb *p = &r->plb[r->nplb_q++];
 		char b[64];
 		memset(p, 0, sizeof *p);
-		cpy(p->provider, sizeof p->provider, dc_x12_el(s, 1));
+		dc_x12_copy(p->provider, sizeof p->provider, dc_x12_el(s, 1));
 		dc_x12_date(dc_x12_el(s, 2), p->fiscal_date);
-		cpy(p->reason, sizeof p->reason, dc_x12_comp(s, i, 1, b, sizeof b));
-		cpy(p->ref, sizeof p->ref, dc_x12_comp(s, i, 2, b, sizeof b));
+		dc_x12_copy(p->reason, sizeof p->reason, dc_x12_comp(s, i, 1, b, sizeof b));
+		dc_x12_copy(p->ref, sizeof p->ref, dc_x12_comp(s, i, 2, b, sizeof b));
 		p->amount = amount(r, s, i + 1);
 		p->src_line = s->line;
 		r->tx.sum_plb += p->amount;
@@ -271,14 +259,14 @@ static void header(struct dc_x835 *r, const struct dc_x12_seg *s)
 	struct dc_x835_tx *t = &r->tx;
 	if (dc_x12_is(s, "BPR")) {
 		t->bpr02 = amount(r, s, 2);
-		cpy(t->method, sizeof t->method, dc_x12_el(s, 4));
+		dc_x12_copy(t->method, sizeof t->method, dc_x12_el(s, 4));
 		char d[11];
 		dc_x12_date(dc_x12_el(s, 16), d);
 		if (d[0])
 			strcpy(t->pay_date, d);
 	} else if (dc_x12_is(s, "TRN")) {
-		cpy(t->trn02, sizeof t->trn02, dc_x12_el(s, 2));
-		cpy(t->trn03, sizeof t->trn03, dc_x12_el(s, 3));
+		dc_x12_copy(t->trn02, sizeof t->trn02, dc_x12_el(s, 2));
+		dc_x12_copy(t->trn03, sizeof t->trn03, dc_x12_el(s, 3));
 	} else if (dc_x12_is(s, "DTM") && !strcmp(dc_x12_el(s, 1), "405")) {
 		/* production date: the payment date only when BPR16 is missing */
 		if (!t->pay_date[0])
@@ -287,14 +275,14 @@ static void header(struct dc_x835 *r, const struct dc_x12_seg *s)
 		const char *q = dc_x12_el(s, 1);
 		r->n1 = !strcmp(q, "PR") ? 1 : !strcmp(q, "PE") ? 2 : 0;
 		if (r->n1 == 1) {
-			cpy(t->payer_name, sizeof t->payer_name, dc_x12_el(s, 2));
-			cpy(t->payer_id, sizeof t->payer_id, dc_x12_el(s, 4));
+			dc_x12_copy(t->payer_name, sizeof t->payer_name, dc_x12_el(s, 2));
+			dc_x12_copy(t->payer_id, sizeof t->payer_id, dc_x12_el(s, 4));
 		} else if (r->n1 == 2) {
-			cpy(t->payee_id, sizeof t->payee_id, dc_x12_el(s, 4));
+			dc_x12_copy(t->payee_id, sizeof t->payee_id, dc_x12_el(s, 4));
 		}
 	} else if (dc_x12_is(s, "REF") && r->n1 == 1 && !strcmp(dc_x12_el(s, 1), "2U") &&
 		   !t->payer_id[0]) {
-		cpy(t->payer_id, sizeof t->payer_id, dc_x12_el(s, 2));
+		dc_x12_copy(t->payer_id, sizeof t->payer_id, dc_x12_el(s, 2));
 	}
 }
 
@@ -313,7 +301,7 @@ static void claim_seg(struct dc_x835 *r, const struct dc_x12_seg *s)
 		else if (!l && (!strcmp(q, "232") || (!strcmp(q, "050") && !c->date[0])))
 			dc_x12_date(dc_x12_el(s, 2), c->date);
 	} else if (dc_x12_is(s, "REF") && l && !strcmp(dc_x12_el(s, 1), "6R")) {
-		cpy(l->line_control, sizeof l->line_control, dc_x12_el(s, 2));
+		dc_x12_copy(l->line_control, sizeof l->line_control, dc_x12_el(s, 2));
 	} else if (dc_x12_is(s, "LQ") && l && !strcmp(dc_x12_el(s, 1), "HE")) {
 		join(l->remarks, sizeof l->remarks, dc_x12_el(s, 2));
 	} else if (dc_x12_is(s, "MOA")) {
@@ -388,7 +376,7 @@ int dc_x835_next(struct dc_x835 *r, struct dc_x835_event *ev)
 		}
 		r->pending = 0;
 		if (!strcmp(id, "ISA")) {
-			cpy(r->isa13, sizeof r->isa13, dc_x12_el(s, 13));
+			dc_x12_copy(r->isa13, sizeof r->isa13, dc_x12_el(s, 13));
 			continue;
 		}
 		if (!strcmp(id, "ST")) {
@@ -401,7 +389,7 @@ int dc_x835_next(struct dc_x835 *r, struct dc_x835_event *ev)
 			}
 			memset(&r->tx, 0, sizeof r->tx);
 			strcpy(r->tx.isa13, r->isa13);
-			cpy(r->tx.st02, sizeof r->tx.st02, dc_x12_el(s, 2));
+			dc_x12_copy(r->tx.st02, sizeof r->tx.st02, dc_x12_el(s, 2));
 			r->tx.src_line = s->line;
 			r->in_tx = 1;
 			r->tx_begun = 0;

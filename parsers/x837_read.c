@@ -17,18 +17,6 @@
 #include "engine/value.h"
 #include "parsers/x835.h"
 
-static void cpy(char *dst, size_t n, const char *s)
-{
-	while (*s == ' ')
-		s++;
-	size_t k = strlen(s);
-	while (k && s[k - 1] == ' ')
-		k--;
-	if (k >= n)
-		k = n - 1;
-	memcpy(dst, s, k);
-	dst[k] = '\0';
-}
 
 static void join(char *dst, size_t n, const char *v)
 {
@@ -37,7 +25,7 @@ static void join(char *dst, size_t n, const char *v)
 	size_t k = strlen(dst);
 	if (k && k + 1 < n)
 		dst[k++] = ';', dst[k] = '\0';
-	cpy(dst + k, n - k, v);
+	dc_x12_copy(dst + k, n - k, v);
 }
 
 void dc_x837r_init(struct dc_x837r *r, struct dc_input *in, struct dc_diag_sink *ds)
@@ -68,7 +56,7 @@ static int64_t amount(struct dc_x837r *r, const struct dc_x12_seg *s, size_t i)
 static void dtp_date(const struct dc_x12_seg *s, char out[11])
 {
 	char d[9];
-	cpy(d, sizeof d, dc_x12_el(s, 3));
+	dc_x12_copy(d, sizeof d, dc_x12_el(s, 3));
 	dc_x12_date(d, out);
 }
 
@@ -105,9 +93,9 @@ static void start_claim(struct dc_x837r *r, const struct dc_x12_seg *s)
 	c->lines = lines;
 	char b[8];
 	c->kind = r->kind;
-	cpy(c->claim_id, sizeof c->claim_id, dc_x12_el(s, 1));
+	dc_x12_copy(c->claim_id, sizeof c->claim_id, dc_x12_el(s, 1));
 	c->charge = amount(r, s, 2);
-	cpy(c->frequency, sizeof c->frequency, dc_x12_comp(s, 5, 3, b, sizeof b));
+	dc_x12_copy(c->frequency, sizeof c->frequency, dc_x12_comp(s, 5, 3, b, sizeof b));
 	strcpy(c->payer_id, r->payer_id);
 	strcpy(c->payer_name, r->payer_name);
 	strcpy(c->provider, r->provider);
@@ -151,14 +139,14 @@ static void service(struct dc_x837r *r, const struct dc_x12_seg *s, int inst)
 	}
 	size_t e = inst ? 2 : 1;
 	char b[64];
-	cpy(l->code, sizeof l->code, dc_x12_comp(s, e, 2, b, sizeof b));
+	dc_x12_copy(l->code, sizeof l->code, dc_x12_comp(s, e, 2, b, sizeof b));
 	for (size_t j = 3; j <= 6; j++)
 		join(l->mods, sizeof l->mods, dc_x12_comp(s, e, j, b, sizeof b));
 	if (inst)
-		cpy(l->revenue, sizeof l->revenue, dc_x12_el(s, 1));
+		dc_x12_copy(l->revenue, sizeof l->revenue, dc_x12_el(s, 1));
 	l->charge = amount(r, s, e + 1);
 	if (dc_x12_has(s, e + 3))
-		cpy(l->units, sizeof l->units, dc_x12_el(s, e + 3));
+		dc_x12_copy(l->units, sizeof l->units, dc_x12_el(s, e + 3));
 	if (!c->kind)
 		c->kind = inst ? 'I' : 'P';
 }
@@ -220,10 +208,10 @@ int dc_x837r_next(struct dc_x837r *r, const struct dc_x837_claim **out)
 			if (!strcmp(id, "NM1")) {
 				const char *q = dc_x12_el(s, 1);
 				if (!strcmp(q, "85")) {
-					cpy(r->provider, sizeof r->provider, dc_x12_el(s, 9));
+					dc_x12_copy(r->provider, sizeof r->provider, dc_x12_el(s, 9));
 				} else if (!strcmp(q, "PR")) {
-					cpy(r->payer_name, sizeof r->payer_name, dc_x12_el(s, 3));
-					cpy(r->payer_id, sizeof r->payer_id, dc_x12_el(s, 9));
+					dc_x12_copy(r->payer_name, sizeof r->payer_name, dc_x12_el(s, 3));
+					dc_x12_copy(r->payer_id, sizeof r->payer_id, dc_x12_el(s, 9));
 				}
 			} else if (!strcmp(id, "CLM")) {
 				start_claim(r, s);
@@ -245,9 +233,9 @@ int dc_x837r_next(struct dc_x837r *r, const struct dc_x837_claim **out)
 		} else if (!strcmp(id, "REF")) {
 			const char *q = dc_x12_el(s, 1);
 			if (l && !strcmp(q, "6R"))
-				cpy(l->line_control, sizeof l->line_control, dc_x12_el(s, 2));
+				dc_x12_copy(l->line_control, sizeof l->line_control, dc_x12_el(s, 2));
 			else if (!l && !strcmp(q, "EA"))
-				cpy(c->encounter_id, sizeof c->encounter_id, dc_x12_el(s, 2));
+				dc_x12_copy(c->encounter_id, sizeof c->encounter_id, dc_x12_el(s, 2));
 		}
 	}
 }
