@@ -554,11 +554,8 @@ static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
 {
 	if (*fmt == DC_FMT_AUTO)
 		*fmt = sniff(in);
-	if (*fmt == DC_FMT_HL7XML) {
-		dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_PARSE, in->name, 0,
-			       "HL7 v2.xml extracts are not supported yet");
-		return NULL;
-	}
+	if (*fmt == DC_FMT_HL7XML)
+		return dc_xml_reader_new(in, r->ds, rs);
 	return dc_csv_reader_new(in, r->o->delim, r->o->map, r->ds, rs);
 }
 

@@ -62,6 +62,16 @@ struct dc_reader *dc_csv_reader_new(struct dc_input *in, char delim,
 				    const struct dc_colmap *map, struct dc_diag_sink *ds,
 				    struct dc_reject_sink rejects);
 
+/*
+ * Opens an HL7 v2.xml extract reader (spec/input-hl7-xml.md): one message is
+ * one encounter, parsed as it streams by and freed. Reads nothing until
+ * next(); XML that is not well formed or is refused ends with one reject and
+ * DC_ERR_PARSE. Its held.csv columns are the canonical ones. Returns NULL
+ * (reported) only when libxml2 cannot create a parser.
+ */
+struct dc_reader *dc_xml_reader_new(struct dc_input *in, struct dc_diag_sink *ds,
+				    struct dc_reject_sink rejects);
+
 /* Reads a --map file. Returns 0 or DC_ERR_USAGE (reported). */
 int dc_colmap_load(struct dc_colmap *m, const char *path, struct dc_diag_sink *ds);
 void dc_colmap_release(struct dc_colmap *m);

@@ -20,7 +20,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	mkdir -p "$corpus"
 	# seeds: the test inputs (the target decides what it can use)
 	case "$name" in
-	fuzz_csv) seeds="tests/fuzz/corpus testdata/cases" ;;
+	fuzz_csv|fuzz_code) seeds="tests/fuzz/corpus testdata/cases testdata/demo" ;;
 	fuzz_xml) seeds="tests/fuzz/corpus/xml" ;;
 	fuzz_x12) seeds="tests/fuzz/corpus/x12" ;;
 	*) seeds="tests/fuzz/corpus" ;;
