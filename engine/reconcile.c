@@ -1303,9 +1303,11 @@ static int report_unmatched(struct rc *r, struct totals *t)
 		"SELECT r.kind, r.payer, r.payer_name, r.ref, r.payment_date, p.clp01, p.status,"
 		" p.charge, p.paid, p.patient_resp, p.payer_claim_no, r.run_key, r.source, p.src_line"
 		" FROM recon_pays p JOIN recon_remits r ON r.id = p.remit_id"
-		" WHERE NOT EXISTS (SELECT 1 FROM temp.rc_all a WHERE (a.scheme = 'UK') = (r.kind = 'UK')"
-		"  AND (a.claim_id = p.clp01 OR (length(a.claim_id) > 20"
-		"  AND substr(a.claim_id, 1, 20) = p.clp01)))"
+		/* two NOT EXISTS, not one with OR: each can use its index */
+		" WHERE NOT EXISTS (SELECT 1 FROM temp.rc_all a WHERE a.claim_id = p.clp01"
+		"  AND (a.scheme = 'UK') = (r.kind = 'UK'))"
+		" AND NOT EXISTS (SELECT 1 FROM temp.rc_all a WHERE substr(a.claim_id, 1, 20) = p.clp01"
+		"  AND length(a.claim_id) > 20 AND (a.scheme = 'UK') = (r.kind = 'UK'))"
 		" ORDER BY r.payment_date, r.payer, r.ref, p.seq");
 	struct dc_buf b;
 	dc_buf_init(&b);
