@@ -68,5 +68,21 @@ head -c 2147483648 /dev/zero | tr '\0' a | gzip -1 >"$work/bomb.csv.gz"
 cat "$work/head.gz" "$work/bomb.csv.gz" >"$work/bomb-with-header.csv.gz"
 run "gzip bomb: one 2 GiB line" 1 "record longer than the limit" "$work/bomb-with-header.csv.gz"
 
+# XML nested 100,000 deep: refused past 64 levels, in bounded memory
+{ echo '<?xml version="1.0"?><BATCH>'
+  awk 'BEGIN { for (i = 0; i < 100000; i++) printf "<a>"; for (i = 0; i < 100000; i++) printf "</a>"; print "</BATCH>" }'
+} >"$work/deep.xml"
+run "XML nested 100,000 deep" 1 "nesting deeper than 64 levels" "$work/deep.xml"
+
+# an entity bomb: refused at its first declaration
+{ echo '<?xml version="1.0"?>'; echo '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+  i=1; prev=lol
+  while [ $i -le 9 ]; do
+	printf '<!ENTITY lol%d "&%s;&%s;&%s;&%s;&%s;&%s;&%s;&%s;&%s;&%s;">\n' $i $prev $prev $prev $prev $prev $prev $prev $prev $prev $prev
+	prev=lol$i; i=$((i + 1))
+  done
+  echo ']><BATCH><RAS_O17>&lol9;</RAS_O17></BATCH>'; } >"$work/bomb.xml"
+run "XML entity bomb" 3 "entity declarations" "$work/bomb.xml"
+
 echo "hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]
