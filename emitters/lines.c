@@ -17,7 +17,14 @@ void dc_lines_format(struct dc_buf *b, const struct dc_encounter *enc,
 		dc_buf_csv(b, enc->f[DC_E_ENCOUNTER_ID]);
 		dc_buf_addc(b, ',');
 		dc_buf_csv(b, l->claim_id);
-		dc_buf_printf(b, ",%s,%s,%d,", scheme, l->claim_type, l->line_no);
+		dc_buf_addc(b, ',');
+		dc_buf_adds(b, scheme);
+		dc_buf_addc(b, ',');
+		dc_buf_adds(b, l->claim_type);
+		dc_buf_addc(b, ',');
+		dc_buf_adds(b, dc_dec_format((struct dc_dec){ (int64_t)l->line_no * DC_DEC_SCALE },
+					     num, sizeof num));
+		dc_buf_addc(b, ',');
 		dc_buf_csv(b, l->line_control);
 		dc_buf_addc(b, ',');
 		dc_buf_csv(b, l->kind);

@@ -47,6 +47,9 @@ void dc_coded_warn(struct dc_coded *c, struct dc_arena *a, const char *rule,
 
 void dc_coded_note(struct dc_coded *c, struct dc_arena *a, const char *fmt, ...)
 {
+	/* a batch run never shows the notes: not formatting them saves time */
+	if (!c->explain)
+		return;
 	if (c->nnotes == c->ncap) {
 		size_t ncap = c->ncap ? c->ncap * 2 : 8;
 		const char **nn = dc_arena_alloc(a, ncap * sizeof *nn);

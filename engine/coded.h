@@ -49,6 +49,7 @@ struct dc_coded {
 	size_t nnotes, ncap;
 	int nclaims;
 	int64_t charge;              /* cents, all lines */
+	int explain;                 /* keep explanation notes (explain only) */
 };
 
 struct dc_arena;

@@ -85,6 +85,23 @@ int dc_idset_contains(struct dc_idset *s, const char *id)
 	return fc.found;
 }
 
+/* Appends TAB and the decimal digits of |v| at |p|. */
+static char *put_num(char *p, char *end, unsigned long v)
+{
+	char tmp[24], *q = tmp + sizeof tmp;
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	size_t n = (size_t)(tmp + sizeof tmp - q);
+	if (p + n + 1 < end) {
+		*p++ = '\t';
+		memcpy(p, q, n);
+		p += n;
+	}
+	return p;
+}
+
 int dc_idset_add(struct dc_idset *s, const char *id, const struct dc_fragment *f)
 {
 	uint64_t idx[NHASH];
@@ -92,9 +109,35 @@ int dc_idset_add(struct dc_idset *s, const char *id, const struct dc_fragment *f
 	for (int i = 0; i < NHASH; i++)
 		s->bits[idx[i] >> 6] |= 1ULL << (idx[i] & 63);
 	/* ids never hold tabs or newlines: the reader rejects such ids */
-	if (fprintf(s->spool, "%s\t%lu\t%lu\t%lu\t%c\t%d\t%lu\t%lu\t%lu\t%d\t%lld\n", id,
-		    f->first_line, f->last_line, f->rows, f->outcome, f->hold, f->not_administered,
-		    f->lines, f->claims, f->no_claim, (long long)f->charge) < 0)
+	char line[512], *p = line, *end = line + sizeof line;
+	size_t idn = strlen(id);
+	if (idn > 256)
+		idn = 256;
+	memcpy(p, id, idn);
+	p += idn;
+	/* by hand, not fprintf: this runs once per encounter */
+	const unsigned long nums[] = { f->first_line, f->last_line, f->rows };
+	for (int i = 0; i < 3; i++)
+		p = put_num(p, end, nums[i]);
+	*p++ = '\t';
+	*p++ = f->outcome;
+	p = put_num(p, end, (unsigned long)f->hold);
+	const unsigned long more[] = { f->not_administered, f->lines, f->claims,
+				       (unsigned long)f->no_claim };
+	for (int i = 0; i < 4; i++)
+		p = put_num(p, end, more[i]);
+	p = put_num(p, end, (unsigned long)(f->charge < 0 ? -f->charge : f->charge));
+	if (f->charge < 0) {
+		/* "TAB-digits": move the digits one place right for the sign */
+		char *tab = p;
+		while (tab[-1] != '\t')
+			tab--;
+		memmove(tab + 1, tab, (size_t)(p - tab));
+		*tab = '-';
+		p++;
+	}
+	*p++ = '\n';
+	if (fwrite(line, 1, (size_t)(p - line), s->spool) != (size_t)(p - line))
 		return DC_ERR_IO;
 	s->count++;
 	return DC_OK;

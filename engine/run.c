@@ -183,9 +183,10 @@ static void add_repeated(struct run *r, const char *id)
  */
 static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_ledger *ledger,
 		    const char *provider, int rebill, struct dc_encounter *enc,
-		    struct dc_coded *coded, struct dc_arena *a, int *already)
+		    struct dc_coded *coded, struct dc_arena *a, int *already, int explain)
 {
 	memset(coded, 0, sizeof *coded);
+	coded->explain = explain;
 	*already = 0;
 	if (enc->hold != DC_HOLD_NONE)
 		return 0;
@@ -275,7 +276,7 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 	}
 	int already = 0;
 	if (code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill, enc,
-		     &coded, a, &already) < 0) {
+		     &coded, a, &already, 0) < 0) {
 		r->res->bug = 1;
 		dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, st->path, enc->first_line,
 			       "internal error coding encounter '%s'", id);
@@ -1334,7 +1335,7 @@ int dc_run_explain(const struct dc_run_opts *o, const char *input, const char *i
 			}
 			int already;
 			code_one(&r->rules, o->default_scheme, NULL, NULL, 0, &enc, &coded, &a,
-				 &already);
+				 &already, 1);
 			fn(ctx, &enc, &coded);
 		}
 		dc_arena_reset(&a);

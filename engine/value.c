@@ -46,19 +46,45 @@ int dc_dec_parse(const char *s, struct dc_dec *out)
 	return 0;
 }
 
+/* Writes the decimal digits of |v| (>= 0) ending at |end|; returns the start. */
+static char *digits_back(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/*
+ * Formats by hand rather than with snprintf: it runs for every line of every
+ * claim, and printf-style formatting showed in profiles.
+ */
 char *dc_dec_format(struct dc_dec d, char *buf, size_t n)
 {
-	int64_t v = d.v < 0 ? -d.v : d.v;
-	int64_t whole = v / DC_DEC_SCALE, frac = v % DC_DEC_SCALE;
-	if (frac == 0) {
-		snprintf(buf, n, "%s%lld", d.v < 0 ? "-" : "", (long long)whole);
-		return buf;
+	char tmp[48], *end = tmp + sizeof tmp, *p = end;
+	uint64_t v = d.v < 0 ? (uint64_t)(-(d.v + 1)) + 1 : (uint64_t)d.v;
+	uint64_t whole = v / DC_DEC_SCALE, frac = v % DC_DEC_SCALE;
+	if (frac) {
+		int places = 6;
+		while (frac % 10 == 0) {
+			frac /= 10;
+			places--;
+		}
+		for (int i = 0; i < places; i++) {
+			*--p = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		*--p = '.';
 	}
-	char f[8];
-	snprintf(f, sizeof f, "%06lld", (long long)frac);
-	for (int i = 5; i > 0 && f[i] == '0'; i--)
-		f[i] = '\0';
-	snprintf(buf, n, "%s%lld.%s", d.v < 0 ? "-" : "", (long long)whole, f);
+	p = digits_back(whole, p);
+	if (d.v < 0)
+		*--p = '-';
+	size_t len = (size_t)(end - p);
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
 	return buf;
 }
 
@@ -83,9 +109,19 @@ int dc_money_parse(const char *s, int64_t *cents)
 
 char *dc_money_format(int64_t cents, char *buf, size_t n)
 {
-	int64_t v = cents < 0 ? -cents : cents;
-	snprintf(buf, n, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)(v / 100),
-		 (long long)(v % 100));
+	char tmp[32], *end = tmp + sizeof tmp, *p = end;
+	uint64_t v = cents < 0 ? (uint64_t)(-(cents + 1)) + 1 : (uint64_t)cents;
+	*--p = (char)('0' + v % 10);
+	*--p = (char)('0' + v / 10 % 10);
+	*--p = '.';
+	p = digits_back(v / 100, p);
+	if (cents < 0)
+		*--p = '-';
+	size_t len = (size_t)(end - p);
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
 	return buf;
 }
 
