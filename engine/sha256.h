@@ -17,4 +17,8 @@ void dc_sha256_update(struct dc_sha256 *s, const void *data, size_t n);
 /* Writes 64 lowercase hex digits and a NUL to |hex|. */
 void dc_sha256_final_hex(struct dc_sha256 *s, char hex[65]);
 
+/* Uses the processor's SHA instructions when it has them (default 1); 0
+ * forces the portable code (tests compare both). */
+void dc_sha256_use_hw(int on);
+
 #endif

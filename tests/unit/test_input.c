@@ -142,6 +142,39 @@ static void test_sha256(void)
 	dc_input_close(&in);
 }
 
+static void test_sha256_vectors(void)
+{
+	static const char *const want[] = {
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	};
+	const char *t448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	char *million = malloc(1000000);
+	memset(million, 'a', 1000000);
+	/* the processor's instructions (when present) and the portable code agree */
+	for (int hw = 1; hw >= 0; hw--) {
+		dc_sha256_use_hw(hw);
+		struct dc_sha256 s;
+		char hex[65];
+		dc_sha256_init(&s);
+		dc_sha256_update(&s, "abc", 3);
+		dc_sha256_final_hex(&s, hex);
+		CU_ASSERT_STRING_EQUAL(hex, want[0]);
+		dc_sha256_init(&s);
+		dc_sha256_update(&s, t448, strlen(t448));
+		dc_sha256_final_hex(&s, hex);
+		CU_ASSERT_STRING_EQUAL(hex, want[1]);
+		dc_sha256_init(&s);
+		for (size_t i = 0; i < 1000000; i += 777)
+			dc_sha256_update(&s, million + i, i + 777 <= 1000000 ? 777 : 1000000 - i);
+		dc_sha256_final_hex(&s, hex);
+		CU_ASSERT_STRING_EQUAL(hex, want[2]);
+	}
+	dc_sha256_use_hw(1);
+	free(million);
+}
+
 int register_input_tests(void)
 {
 	CU_pSuite s = CU_add_suite("input", NULL, NULL);
@@ -152,5 +185,6 @@ int register_input_tests(void)
 	DC_ADD_TEST(s, test_gzip_concatenated);
 	DC_ADD_TEST(s, test_gzip_truncated);
 	DC_ADD_TEST(s, test_sha256);
+	DC_ADD_TEST(s, test_sha256_vectors);
 	return 0;
 }
