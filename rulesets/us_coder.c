@@ -2547,7 +2547,8 @@ int dc_us_code(const struct dc_rules *rules, struct dc_encounter *enc,
 	/* 5. drug lines, then visits and procedures */
 	drug_lines(&x);
 	other_lines(&x);
-	notes(&x);
+	if (out->explain)   /* only explain shows them */
+		notes(&x);
 	struct cl **all = dc_arena_alloc(a, (n + x.nol + 1) * sizeof *all);
 	memcpy(all, o, n * sizeof *o);
 	o = all;
