@@ -1591,8 +1591,9 @@ int dc_rules_import_asp(const char *rules_dir, const char *pricing, const char *
 		}
 	}
 	if (!have_source) {
-		char *line = dc_xmalloc(strlen(asp_src) + strlen(xw_src) + 32);
-		sprintf(line, "# source: %s; %s (codes)", asp_src, xw_src);
+		size_t n = strlen(asp_src) + strlen(xw_src) + 32;
+		char *line = dc_xmalloc(n);
+		snprintf(line, n, "# source: %s; %s (codes)", asp_src, xw_src);
 		drugs.pre = dc_xrealloc(drugs.pre, (drugs.npre + 1) * sizeof *drugs.pre);
 		memmove(drugs.pre + 1, drugs.pre, drugs.npre * sizeof *drugs.pre);
 		drugs.pre[0] = line;
