@@ -104,6 +104,7 @@ struct dc_encounter {
 	struct dc_item *items;
 	size_t nitems;
 	int input_index;                /* which input of the run */
+	unsigned long not_administered; /* rows of the encounter not given (XML RXA.20 NA/RE) */
 
 	/* set by the reader or by validation / coding */
 	enum dc_hold hold;

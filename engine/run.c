@@ -58,7 +58,7 @@ struct run {
 	struct dc_output_info *info;          /* files written, for summary.json */
 	size_t ninfo;
 	char *abs_out;                        /* the output directory, absolute */
-	unsigned long other_rows, other_rejected;   /* this input's rows of other shards */
+	unsigned long other_rows, other_rejected, other_na;   /* this input's rows of other shards */
 	struct dc_buf buf;
 
 	struct dc_input_stats *stats;     /* one per input */
@@ -265,7 +265,9 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 
 	if (r->o->shard_n > 1 &&
 	    (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)r->o->shard_n) != r->o->shard_k - 1) {
-		r->other_rows += enc->nitems;   /* another shard's encounter */
+		/* another shard's encounter */
+		r->other_rows += enc->nitems + enc->not_administered;
+		r->other_na += enc->not_administered;
 		return;
 	}
 	st->encounters++;
@@ -629,7 +631,7 @@ static void run_input(struct run *r, int idx)
 		goto done;
 	}
 	r->nrepeated = 0;
-	r->other_rows = r->other_rejected = 0;
+	r->other_rows = r->other_rejected = r->other_na = 0;
 
 	struct dc_arena a;
 	dc_arena_init(&a, 0);
@@ -667,7 +669,7 @@ static void run_input(struct run *r, int idx)
 	}
 	st->rows = rd->rows - r->other_rows - r->other_rejected;
 	st->rejected_rows = rd->rejected_rows - r->other_rejected;
-	st->not_administered = rd->not_administered;
+	st->not_administered = rd->not_administered - r->other_na;
 	/*
 	 * Move the staged output on. With repeated ids, their staged lines and
 	 * holds are left out and every fragment is staged again, from a second

@@ -1381,6 +1381,7 @@ static int map_message(struct xml_reader *xr, const struct rec *m, struct dc_enc
 	}
 	enc->first_line = m->first_line;
 	enc->last_line = m->last_line;
+	enc->not_administered = not_administered;
 	xr->base.rows += enc->nitems + not_administered;
 	xr->base.not_administered += not_administered;
 	return 1;
