@@ -1069,14 +1069,20 @@ static const char *join_rules(struct ctx *x, const char *a, const char *b)
 	return add_ids(x->a, a, b);
 }
 
+/*
+ * The arithmetic behind a line, for `dripcode explain` only: a batch run
+ * does not format it (formatting every line's text showed in profiles).
+ */
+#define ARITH(x, ...) ((x)->out->explain ? dc_arena_printf((x)->a, __VA_ARGS__) : "")
+
 static const char *minutes_text(struct ctx *x, const struct svc *v, int minutes)
 {
 	char b1[8], b2[8];
 	const struct adm *L = v->lead;
 	if (L->nseg > 1)
-		return dc_arena_printf(x->a, "%d min drip to drip over %zu segments", minutes,
+		return ARITH(x, "%d min drip to drip over %zu segments", minutes,
 				       L->nseg);
-	return dc_arena_printf(x->a, "%d min (%s-%s%s)", minutes, hhmm(v->start, b1, sizeof b1),
+	return ARITH(x, "%d min (%s-%s%s)", minutes, hhmm(v->start, b1, sizeof b1),
 			       hhmm(v->stop, b2, sizeof b2), L->overnight ? " next day" : "");
 }
 
@@ -1088,7 +1094,7 @@ static void code_hours(struct ctx *x, struct svc *v, const char *addon, int minu
 	if (h <= 0)
 		return;
 	struct cl *l = al_add(x, v, addon, h, join_rules(x, DC_US_ADDL_HOUR, rule_extra),
-			      dc_arena_printf(x->a, "%d min, (%d-31)/60 = %d", minutes, minutes, h));
+			      ARITH(x, "%d min, (%d-31)/60 = %d", minutes, minutes, h));
 	(void)l;
 }
 
@@ -1171,7 +1177,7 @@ static void code_push(struct ctx *x, struct coding *c, struct svc *v, int initia
 		       join_rules(x, join_rules(x, DC_US_INITIAL_ONE, x->init_rule[v->site]), tr),
 		       v->why == WP_NOSTOP ? "no stop time: push" :
 		       v->why == WP_METHOD ? "method push" :
-		       dc_arena_printf(x->a, "%d min <= 15: push", v->minutes));
+		       ARITH(x, "%d min <= 15: push", v->minutes));
 	} else {
 		const struct pushrec *same = NULL;
 		int close = 0;
@@ -1186,7 +1192,7 @@ static void code_push(struct ctx *x, struct coding *c, struct svc *v, int initia
 			char b[8];
 			if (x->facility && !close) {
 				al_add(x, v, "96376", 1, join_rules(x, DC_US_PUSH_SAME, tr),
-				       dc_arena_printf(x->a, "same drug pushed again at %s, more "
+				       ARITH(x, "same drug pushed again at %s, more "
 						       "than 30 min after its last reported push",
 						       hhmm(v->start, b, sizeof b)));
 			} else {
@@ -1204,7 +1210,7 @@ static void code_push(struct ctx *x, struct coding *c, struct svc *v, int initia
 		} else {
 			al_add(x, v, v->cat == EC_CHEMO ? "96411" : "96375", 1,
 			       join_rules(x, DC_US_PUSH_SEQ, tr),
-			       dc_arena_printf(x->a, "push of a new drug: %s", v->name));
+			       ARITH(x, "push of a new drug: %s", v->name));
 		}
 	}
 	c->push[c->npush].code = drug;
@@ -1218,7 +1224,7 @@ static void code_inf(struct ctx *x, struct coding *c, struct svc *v, int initial
 	if (initial) {
 		al_add(x, v, chemo ? "96413" : "96365", 1,
 		       join_rules(x, join_rules(x, DC_US_INITIAL_ONE, x->init_rule[v->site]), tr),
-		       dc_arena_printf(x->a, "%s, first hour", minutes_text(x, v, v->minutes)));
+		       ARITH(x, "%s, first hour", minutes_text(x, v, v->minutes)));
 		code_hours(x, v, chemo ? "96415" : "96366", v->minutes, tr);
 		c->mix[c->nmix++] = v->mix;
 		inf_add(c, v);
@@ -1280,9 +1286,9 @@ static void code_inf(struct ctx *x, struct coding *c, struct svc *v, int initial
 	if (cov > 0)
 		rule = add_id(x->a, rule, DC_US_OVERLAP);
 	const char *ar = cov > 0
-		? dc_arena_printf(x->a, "%d min after %d min of overlap taken out, first hour",
+		? ARITH(x, "%d min after %d min of overlap taken out, first hour",
 				  minutes, v->lead->minutes - minutes)
-		: dc_arena_printf(x->a, "%s, first hour", minutes_text(x, v, minutes));
+		: ARITH(x, "%s, first hour", minutes_text(x, v, minutes));
 	al_add(x, v, chemo ? "96417" : "96367", 1, rule, ar);
 	code_hours(x, v, chemo ? "96415" : "96366", minutes, cov > 0 ? DC_US_OVERLAP : "");
 }
@@ -1293,7 +1299,7 @@ static void code_hyd(struct ctx *x, struct svc *v, int initial)
 	for (size_t p = 0; p < v->nper; p++) {
 		struct period *pr = &v->per[p];
 		char b1[8], b2[8];
-		const char *when = dc_arena_printf(x->a, "%d min (%s-%s)", pr->minutes,
+		const char *when = ARITH(x, "%d min (%s-%s)", pr->minutes,
 						   hhmm(pr->s, b1, sizeof b1),
 						   hhmm(pr->e, b2, sizeof b2));
 		const char *r2 = pr->split ? join_rules(x, extra, DC_US_HYD_CONCURRENT) : extra;
@@ -1301,12 +1307,12 @@ static void code_hyd(struct ctx *x, struct svc *v, int initial)
 			al_add(x, v, "96360", 1,
 			       join_rules(x, join_rules(x, DC_US_INITIAL_ONE,
 							x->init_rule[v->site]), r2),
-			       dc_arena_printf(x->a, "%s, first hour", when));
+			       ARITH(x, "%s, first hour", when));
 			code_hours(x, v, "96361", pr->minutes, r2);
 		} else {
 			int u = dc_us_hyd_subseq_units(pr->minutes);
 			al_add(x, v, "96361", u, join_rules(x, DC_US_HYD_SUBSEQ, r2),
-			       dc_arena_printf(x->a, "%s, (%d+29)/60 = %d", when, pr->minutes, u));
+			       ARITH(x, "%s, (%d+29)/60 = %d", when, pr->minutes, u));
 		}
 	}
 }
@@ -1369,7 +1375,7 @@ static void code_admin(struct ctx *x)
 			const char *code = v->cat == EC_CHEMO ? (v->hormonal ? "96402" : "96401")
 							      : "96372";
 			al_add(x, v, code, 1, DC_US_INJ,
-			       dc_arena_printf(x->a, "%s %s injection",
+			       ARITH(x, "%s %s injection",
 					       v->lead->route == R_IM ? "IM" : "SC",
 					       v->cat == EC_CHEMO ? (v->hormonal ? "hormonal anti-"
 							"neoplastic" : "chemotherapy") : "therapeutic"));
@@ -1384,7 +1390,7 @@ static void code_admin(struct ctx *x)
 				c.scinf = 1;
 				c.scinf_site = site;
 				al_add(x, v, "96369", 1, join_rules(x, DC_US_INITIAL_ONE, time_rules(x, v)),
-				       dc_arena_printf(x->a, "SC infusion %s, first hour",
+				       ARITH(x, "SC infusion %s, first hour",
 						       minutes_text(x, v, v->minutes)));
 				code_hours(x, v, "96370", v->minutes, "");
 			} else if (!c.scinf_extra && strcmp(site, c.scinf_site)) {
@@ -1402,7 +1408,7 @@ static void code_admin(struct ctx *x)
 			if (!c.pump) {
 				c.pump = 1;
 				al_add(x, v, "96416", 1, join_rules(x, DC_US_TIME, time_rules(x, v)),
-				       dc_arena_printf(x->a, "%d min > 480: prolonged chemotherapy "
+				       ARITH(x, "%d min > 480: prolonged chemotherapy "
 						       "infusion, pump: %s", v->minutes, v->pump_how));
 				inf_add(&c, v);
 			} else if (x->emit) {
@@ -1853,7 +1859,7 @@ static void drug_group_line(struct ctx *x, struct dgrp *g)
 		}
 		units = dc_us_ceil_units(total, bua);
 		cu = DC_US_U_ML;
-		arith = dc_arena_printf(x->a, "%s mL / %s mL = %lld", dec_str(total, b1, sizeof b1),
+		arith = ARITH(x, "%s mL / %s mL = %lld", dec_str(total, b1, sizeof b1),
 					dec_str(bua, b2, sizeof b2), (long long)units);
 		rule = DC_US_FLUID;
 	} else if (g->noc) {
@@ -1880,7 +1886,7 @@ static void drug_group_line(struct ctx *x, struct dgrp *g)
 		if (group_amounts(x, g, name, bu, bua, &total, &waste, &unit, &cu) != 0)
 			return;
 		units = dc_us_ceil_units(total, unit);
-		arith = dc_arena_printf(x->a, "%s %s / %s %s = %lld", dec_str(total, b1, sizeof b1),
+		arith = ARITH(x, "%s %s / %s %s = %lld", dec_str(total, b1, sizeof b1),
 					dc_us_unit_name(cu), dec_str(unit, b2, sizeof b2),
 					dc_us_unit_name(cu), (long long)units);
 		rule = DC_US_DRUG_UNITS;
@@ -1956,7 +1962,7 @@ static void drug_group_line(struct ctx *x, struct dgrp *g)
 		w->mods = "JW";
 		w->units = dec_units(jwu);
 		w->rule = DC_US_DRUG_JW;
-		w->arith = dc_arena_printf(x->a, "ceil((%s + %s) %s / %s %s) = %lld, %lld - %lld = "
+		w->arith = ARITH(x, "ceil((%s + %s) %s / %s %s) = %lld, %lld - %lld = "
 					   "%lld", dec_str(total, b1, sizeof b1),
 					   dec_str(waste, b2, sizeof b2), dc_us_unit_name(cu),
 					   dec_str(unit, b3, sizeof b3), dc_us_unit_name(cu),
@@ -2540,7 +2546,8 @@ int dc_us_code(const struct dc_rules *rules, struct dc_encounter *enc,
 		t->units.v += o[i]->units.v;
 		t->rule = add_ids(a, t->rule, o[i]->rule);
 		t->src = add_ids(a, t->src, o[i]->src);
-		t->arith = dc_arena_printf(a, "%s; %s", t->arith, o[i]->arith);
+		if (out->explain)
+			t->arith = dc_arena_printf(a, "%s; %s", t->arith, o[i]->arith);
 	}
 	n = m;
 
