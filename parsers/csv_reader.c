@@ -250,14 +250,29 @@ static void add_row(struct csv_reader *cr, struct dc_encounter *enc, struct dc_a
 	it->line = rec->line;
 	it->nraw = r->ncols;
 	it->raw = dc_arena_alloc(a, r->ncols * sizeof *it->raw);
-	for (size_t i = 0; i < r->ncols; i++) {
-		size_t len;
-		const char *v = field(rec, (int)i, &len);
-		it->raw[i] = len ? dc_arena_strndup(a, v, len) : "";
+	size_t *lens = dc_arena_alloc(a, r->ncols * sizeof *lens);
+	/*
+	 * The tokenizer keeps a record's fields contiguous, NUL-separated: one
+	 * copy of the block serves every field (rather than one per field).
+	 */
+	size_t nf = rec->nfields < r->ncols ? rec->nfields : r->ncols;
+	if (nf) {
+		const char *first = rec->fields[0];
+		size_t block = (size_t)(rec->fields[nf - 1] - first) + rec->lens[nf - 1] + 1;
+		char *copy = dc_arena_alloc(a, block);
+		memcpy(copy, first, block);
+		for (size_t i = 0; i < nf; i++) {
+			it->raw[i] = copy + (rec->fields[i] - first);
+			lens[i] = rec->lens[i];
+		}
+	}
+	for (size_t i = nf; i < r->ncols; i++) {
+		it->raw[i] = "";
+		lens[i] = 0;
 	}
 	for (int k = 0; k < DC_I_COUNT; k++) {
 		int col = cr->colidx[DC_E_COUNT + k];
-		it->f[k] = col < 0 ? "" : trimmed(a, it->raw[col], strlen(it->raw[col]));
+		it->f[k] = col < 0 ? "" : trimmed(a, it->raw[col], lens[col]);
 	}
 	if (enc->nitems == 1)
 		enc->first_line = rec->line;
@@ -266,7 +281,7 @@ static void add_row(struct csv_reader *cr, struct dc_encounter *enc, struct dc_a
 		int col = cr->colidx[k];
 		if (col < 0)
 			continue;
-		const char *v = trimmed(a, it->raw[col], strlen(it->raw[col]));
+		const char *v = trimmed(a, it->raw[col], lens[col]);
 		if (!*v)
 			continue;
 		if (!enc->f[k] || !*enc->f[k]) {
