@@ -40,7 +40,7 @@ int dc_out_open(struct dc_out *o, const char *dir, const char *name, mode_t mode
 	size_t n = strlen(dir) + strlen(name) + 64;
 	o->tmp = dc_xmalloc(n);
 	snprintf(o->tmp, n, "%s/.%s.tmp-%ld", dir, name, (long)getpid());
-	o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	o->fd = open(o->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);   /* read back by filter_tail */
 	if (o->fd < 0) {
 		o->err = errno;
 		return dc_diag_syserr(ds, DC_ERR_IO, o->tmp, o->err, "cannot create output");

@@ -39,6 +39,10 @@ struct input_cols {
 	size_t n;
 };
 
+struct run;
+struct copy_ctx { struct run *r; struct dc_out *out; const char *name; int *open; const char *header; };
+static int copy_out(void *ctx, const char *id, const char *p, size_t n);
+
 struct run {
 	const struct dc_run_opts *o;
 	struct dc_diag_sink *ds;
@@ -47,7 +51,9 @@ struct run {
 
 	struct dc_out lines_out, rejects_out, uk_out;
 	int lines_open, rejects_open, uk_open;
-	struct dc_stage lines_stage, uk_stage, held_stage, held_all;
+	uint64_t lines_mark, uk_mark;         /* where this input's rows start (0: after the header) */
+	struct copy_ctx lc, uc;               /* lines.csv and uk-line-items.csv, written as coded */
+	struct dc_stage held_stage, held_all;
 	struct dc_stage claims_stage;         /* this input's claim records */
 	struct dc_stage uk_claims;            /* the run's UK invoices, for the ledger */
 	struct dc_ledger *ledger;             /* NULL for check and --dry-run */
@@ -333,13 +339,12 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 			struct dc_buf *b = &r->buf;
 			dc_buf_reset(b);
 			dc_lines_format(b, enc, &coded);
-			if (dc_stage_put(&r->lines_stage, id, b->p, b->len) < 0)
-				r->res->output_failed = 1;
+			copy_out(&r->lc, id, b->p, b->len);
 			if (enc->scheme == DC_SCHEME_UK && r->o->write_claims && !r->o->dry_run) {
 				dc_buf_reset(b);
 				dc_uk_items_format(b, enc, &coded, &r->rules);
-				if (b->len && dc_stage_put(&r->uk_stage, id, b->p, b->len) < 0)
-					r->res->output_failed = 1;
+				if (b->len)
+					copy_out(&r->uc, id, b->p, b->len);
 			}
 			if (r->ledger) {
 				dc_buf_reset(b);
@@ -366,8 +371,6 @@ static int keep_id(void *ctx, const char *id)
 {
 	return !is_repeated(ctx, id);
 }
-
-struct copy_ctx { struct run *r; struct dc_out *out; const char *name; int *open; const char *header; };
 
 static int copy_out(void *ctx, const char *id, const char *p, size_t n)
 {
@@ -475,6 +478,70 @@ static void add_range(void *ctx, const char *id, const struct dc_fragment *f)
 
 static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
 				     struct dc_reject_sink rs, enum dc_format *fmt);
+
+/*
+ * Takes back the rows of repeated ids that this input wrote to |c|'s file
+ * since |mark| (0: since the header). Rows are written as they are coded (no
+ * second copy on the common path); only an input with a repeated id pays for
+ * reading its own rows back.
+ */
+static int filter_tail(struct run *r, struct copy_ctx *c, uint64_t mark)
+{
+	if (*c->open != 1)
+		return DC_OK;
+	if (mark == 0)
+		mark = strlen(c->header);
+	if (dc_out_flush(c->out) < 0)
+		return DC_ERR_IO;
+	uint64_t end = c->out->bytes;
+	FILE *tmp = tmpfile();
+	if (!tmp)
+		return DC_ERR_IO;
+	char *buf = dc_xmalloc(1 << 16);
+	int rc = DC_OK;
+	for (uint64_t off = mark; off < end && rc == DC_OK;) {
+		size_t want = end - off < (1 << 16) ? (size_t)(end - off) : (1 << 16);
+		ssize_t got = pread(c->out->fd, buf, want, (off_t)off);
+		if (got <= 0 || fwrite(buf, 1, (size_t)got, tmp) != (size_t)got)
+			rc = DC_ERR_IO;
+		else
+			off += (uint64_t)got;
+	}
+	free(buf);
+	if (rc == DC_OK)
+		rc = dc_out_truncate(c->out, mark);
+	if (rc == DC_OK && fflush(tmp) == 0) {
+		struct dc_input in;
+		struct dc_csv csv;
+		struct dc_csv_record rec;
+		struct dc_buf b;
+		rewind(tmp);
+		lseek(fileno(tmp), 0, SEEK_SET);
+		dc_input_open_fd(&in, "staged rows", fileno(tmp), r->ds);
+		dc_csv_init(&csv, &in, ',');
+		dc_buf_init(&b);
+		int k;
+		while ((k = dc_csv_next(&csv, &rec)) == 1) {
+			if (rec.nfields && is_repeated(r, rec.fields[0]))
+				continue;
+			dc_buf_reset(&b);
+			for (size_t i = 0; i < rec.nfields; i++) {
+				if (i)
+					dc_buf_addc(&b, ',');
+				dc_buf_csv(&b, rec.fields[i]);
+			}
+			dc_buf_addc(&b, '\n');
+			dc_out_write(c->out, b.p, b.len);
+		}
+		if (k < 0)
+			rc = DC_ERR_IO;
+		dc_buf_release(&b);
+		dc_csv_release(&csv);
+		dc_input_close(&in);
+	}
+	fclose(tmp);
+	return rc;
+}
 
 static void retract(struct run *r, struct dc_input_stats *st, const char *path, FILE *tee)
 {
@@ -632,6 +699,8 @@ static void run_input(struct run *r, int idx)
 	}
 	r->nrepeated = 0;
 	r->other_rows = r->other_rejected = r->other_na = 0;
+	r->lines_mark = r->lines_open == 1 ? r->lines_out.bytes : 0;
+	r->uk_mark = r->uk_open == 1 ? r->uk_out.bytes : 0;
 
 	struct dc_arena a;
 	dc_arena_init(&a, 0);
@@ -686,13 +755,10 @@ static void run_input(struct run *r, int idx)
 	}
 	dc_arena_release(&a);
 	rd->ops->free(rd);
-	struct copy_ctx lc = { r, &r->lines_out, "lines.csv", &r->lines_open, dc_lines_header };
-	struct copy_ctx uc = { r, &r->uk_out, "uk-line-items.csv", &r->uk_open,
-			       dc_uk_items_header };
 	if (r->ledger && dc_stage_drain(&r->claims_stage, keep, r, move_claims, r) < 0)
 		r->res->output_failed = 1;
-	if (dc_stage_drain(&r->lines_stage, keep, r, copy_out, &lc) < 0 ||
-	    dc_stage_drain(&r->uk_stage, keep, r, copy_out, &uc) < 0)
+	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark) < 0 ||
+			     filter_tail(r, &r->uc, r->uk_mark) < 0))
 		r->res->output_failed = 1;
 	dc_idset_release(&r->ids);
 	for (size_t i = 0; i < r->nrepeated; i++)
@@ -1184,8 +1250,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		if (dc_ledger_begin_run(r->ledger, o->out_dir, o->now) < 0)
 			res->output_failed = 1;
 	}
-	if (dc_stage_open(&r->lines_stage) < 0 || dc_stage_open(&r->uk_stage) < 0 ||
-	    dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0 ||
+	if (dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0 ||
 	    dc_stage_open(&r->claims_stage) < 0 || dc_stage_open(&r->uk_claims) < 0 ||
 	    dc_stage_open(&r->p_claims) < 0 || dc_stage_open(&r->i_claims) < 0) {
 		dc_diag_syserr(ds, DC_ERR_IO, o->out_dir, errno, "cannot create a temporary file");
@@ -1193,6 +1258,9 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		goto out;
 	}
 	dc_buf_init(&r->buf);
+	r->lc = (struct copy_ctx){ r, &r->lines_out, "lines.csv", &r->lines_open, dc_lines_header };
+	r->uc = (struct copy_ctx){ r, &r->uk_out, "uk-line-items.csv", &r->uk_open,
+				   dc_uk_items_header };
 	r->stats = dc_xcalloc((size_t)o->ninputs, sizeof *r->stats);
 	r->cols = dc_xcalloc((size_t)o->ninputs, sizeof *r->cols);
 	for (int i = 0; i < o->ninputs; i++) {
@@ -1208,6 +1276,15 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	int held_open = write_held(r, &held_out);
 	if (held_open < 0)
 		res->output_failed = 1;
+	/* a file whose rows were all taken back would be a header alone: no file */
+	if (r->lines_open == 1 && r->lines_out.bytes == strlen(dc_lines_header)) {
+		dc_out_abort(&r->lines_out);
+		r->lines_open = 0;
+	}
+	if (r->uk_open == 1 && r->uk_out.bytes == strlen(dc_uk_items_header)) {
+		dc_out_abort(&r->uk_out);
+		r->uk_open = 0;
+	}
 	commit(r, &r->lines_out, &r->lines_open, 0);
 	if (r->uk_open == 1 && r->ledger) {
 		char *name = dc_xstrdup(r->uk_out.name);
@@ -1244,8 +1321,6 @@ out:
 		dc_out_abort(&r->uk_out);
 	if (r->rejects_open == 1)
 		dc_out_abort(&r->rejects_out);
-	dc_stage_close(&r->lines_stage);
-	dc_stage_close(&r->uk_stage);
 	dc_stage_close(&r->held_stage);
 	dc_stage_close(&r->held_all);
 	dc_stage_close(&r->claims_stage);
