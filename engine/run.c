@@ -779,7 +779,10 @@ struct held_ctx {
 	struct dc_out *out;
 	size_t ncols;           /* canonical + unknown */
 	const char **vals;
-	struct dc_buf line;
+	struct dc_buf line, scratch;
+	char **fields;          /* a staged row split */
+	size_t maxfields;
+	long **dest;            /* per input, per column: held.csv column, or -1 */
 };
 
 static long unknown_pos(struct run *r, const char *name)
@@ -796,48 +799,78 @@ static long unknown_pos(struct run *r, const char *name)
 	return pos;
 }
 
+/*
+ * Splits one staged held row (written by dc_buf_csv: quoted fields with
+ * doubled quotes, ended by a newline) in place. Returns the number of fields.
+ * The stage holds only what the run wrote, so this is no general CSV reader.
+ */
+static size_t split_row(char *s, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *w = s;
+	while (n < max) {
+		fields[n++] = w;
+		if (*s == '"') {
+			s++;
+			for (;;) {
+				if (*s == '"' && s[1] == '"') {
+					*w++ = '"';
+					s += 2;
+				} else if (*s == '"' || !*s) {
+					if (*s)
+						s++;
+					break;
+				} else {
+					*w++ = *s++;
+				}
+			}
+		} else {
+			while (*s && *s != ',' && *s != '\n')
+				*w++ = *s++;
+		}
+		char end = *s;
+		*w++ = '\0';
+		if (end != ',')
+			break;
+		s++;
+	}
+	return n;
+}
+
 static int held_row(void *ctx, const char *id, const char *p, size_t n)
 {
 	struct held_ctx *h = ctx;
 	struct run *r = h->r;
 	(void)id;
-	struct dc_input in;
-	struct dc_csv csv;
-	struct dc_csv_record rec;
-	dc_input_open_mem(&in, "held", p, n, 0, NULL);
-	dc_csv_init(&csv, &in, ',');
-	int rc = dc_csv_next(&csv, &rec);
-	if (rc == 1 && rec.nfields >= 4) {
-		int idx = atoi(rec.fields[0]);
-		const struct input_cols *c = &r->cols[idx];
-		for (size_t k = 0; k < h->ncols; k++)
-			h->vals[k] = "";
-		for (size_t i = 4; i < rec.nfields && i - 4 < c->n; i++) {
-			int canon = c->canon[i - 4];
-			if (canon >= 0)
-				h->vals[canon] = rec.fields[i];
-			else if (canon == -1) {
-				long pos = unknown_pos(r, c->names[i - 4]);
-				if (pos >= 0)
-					h->vals[DC_COL_COUNT + pos] = rec.fields[i];
-			}
-		}
-		struct dc_buf *b = &h->line;
-		dc_buf_reset(b);
-		for (size_t k = 0; k < h->ncols; k++) {
-			dc_buf_csv(b, h->vals[k]);
-			dc_buf_addc(b, ',');
-		}
-		dc_buf_csv(b, rec.fields[2]);
-		dc_buf_addc(b, ',');
-		dc_buf_csv(b, rec.fields[3]);
-		dc_buf_addc(b, ',');
-		dc_buf_csv(b, r->stats[idx].path);
-		dc_buf_printf(b, ",%s\n", rec.fields[1]);
-		dc_out_write(h->out, b->p, b->len);
+	dc_buf_reset(&h->scratch);
+	dc_buf_add(&h->scratch, p, n);
+	size_t nf = split_row(h->scratch.p, h->fields, h->maxfields);
+	if (nf < 4)
+		return 0;
+	int idx = atoi(h->fields[0]);
+	const struct input_cols *c = &r->cols[idx];
+	for (size_t k = 0; k < h->ncols; k++)
+		h->vals[k] = "";
+	for (size_t i = 4; i < nf && i - 4 < c->n; i++) {
+		long dest = h->dest[idx][i - 4];
+		if (dest >= 0)
+			h->vals[dest] = h->fields[i];
 	}
-	dc_csv_release(&csv);
-	dc_input_close(&in);
+	struct dc_buf *b = &h->line;
+	dc_buf_reset(b);
+	for (size_t k = 0; k < h->ncols; k++) {
+		dc_buf_csv(b, h->vals[k]);
+		dc_buf_addc(b, ',');
+	}
+	dc_buf_csv(b, h->fields[2]);
+	dc_buf_addc(b, ',');
+	dc_buf_csv(b, h->fields[3]);
+	dc_buf_addc(b, ',');
+	dc_buf_csv(b, r->stats[idx].path);
+	dc_buf_addc(b, ',');
+	dc_buf_adds(b, h->fields[1]);
+	dc_buf_addc(b, '\n');
+	dc_out_write(h->out, b->p, b->len);
 	return 0;
 }
 
@@ -849,9 +882,27 @@ static int write_held(struct run *r, struct dc_out *out)
 		dc_out_abort(out);
 		return -1;
 	}
-	struct held_ctx h = { r, out, DC_COL_COUNT + r->nunknown, NULL, { 0 } };
+	struct held_ctx h;
+	memset(&h, 0, sizeof h);
+	h.r = r;
+	h.out = out;
+	h.ncols = DC_COL_COUNT + r->nunknown;
 	h.vals = dc_xcalloc(h.ncols, sizeof *h.vals);
 	dc_buf_init(&h.line);
+	dc_buf_init(&h.scratch);
+	/* where each input column goes in held.csv, worked out once */
+	h.dest = dc_xcalloc((size_t)r->o->ninputs, sizeof *h.dest);
+	for (int i = 0; i < r->o->ninputs; i++) {
+		const struct input_cols *c = &r->cols[i];
+		h.dest[i] = dc_xcalloc(c->n ? c->n : 1, sizeof **h.dest);
+		if (c->n + 4 > h.maxfields)
+			h.maxfields = c->n + 4;
+		for (size_t k = 0; k < c->n; k++)
+			h.dest[i][k] = c->canon[k] >= 0 ? c->canon[k]
+				     : c->canon[k] == -1 && unknown_pos(r, c->names[k]) >= 0
+					? DC_COL_COUNT + unknown_pos(r, c->names[k]) : -1;
+	}
+	h.fields = dc_xcalloc(h.maxfields ? h.maxfields : 4, sizeof *h.fields);
 	struct dc_buf *b = &h.line;
 	for (int k = 0; k < DC_COL_COUNT; k++) {
 		dc_buf_adds(b, dc_column_names[k]);
@@ -865,7 +916,12 @@ static int write_held(struct run *r, struct dc_out *out)
 	dc_out_write(out, b->p, b->len);
 	int rc = dc_stage_drain(&r->held_all, NULL, NULL, held_row, &h);
 	free(h.vals);
+	free(h.fields);
+	for (int i = 0; i < r->o->ninputs; i++)
+		free(h.dest[i]);
+	free(h.dest);
 	dc_buf_release(&h.line);
+	dc_buf_release(&h.scratch);
 	if (rc < 0)
 		return -1;
 	return 1;
