@@ -105,7 +105,17 @@ void dc_arena_release(struct dc_arena *a)
 	a->head = NULL;
 }
 
+static void *alloc(struct dc_arena *a, size_t n);
+
 void *dc_arena_alloc(struct dc_arena *a, size_t n)
+{
+	void *p = alloc(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+/* Memory that is about to be filled (strings): no zeroing. */
+static void *alloc(struct dc_arena *a, size_t n)
 {
 	struct dc_arena_block *b = a->head;
 	size_t need = (n + 15) & ~(size_t)15;
@@ -132,13 +142,17 @@ void *dc_arena_alloc(struct dc_arena *a, size_t n)
 	a->used_total += need;
 	if (a->used_total > a->peak)
 		a->peak = a->used_total;
-	memset(p, 0, n);
 	return p;
+}
+
+void *dc_arena_alloc_raw(struct dc_arena *a, size_t n)
+{
+	return alloc(a, n);
 }
 
 char *dc_arena_strndup(struct dc_arena *a, const char *s, size_t n)
 {
-	char *p = dc_arena_alloc(a, n + 1);
+	char *p = alloc(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -160,7 +174,7 @@ char *dc_arena_printf(struct dc_arena *a, const char *fmt, ...)
 		return dc_arena_strdup(a, "");
 	if ((size_t)n < sizeof small)
 		return dc_arena_strndup(a, small, (size_t)n);
-	char *p = dc_arena_alloc(a, (size_t)n + 1);
+	char *p = alloc(a, (size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -29,6 +29,8 @@ void dc_arena_release(struct dc_arena *a);
 size_t dc_arena_blocks(const struct dc_arena *a);
 
 void *dc_arena_alloc(struct dc_arena *a, size_t n);   /* 16-byte aligned, zeroed */
+/* As dc_arena_alloc, not zeroed: for memory the caller fills at once. */
+void *dc_arena_alloc_raw(struct dc_arena *a, size_t n);
 char *dc_arena_strndup(struct dc_arena *a, const char *s, size_t n);
 char *dc_arena_strdup(struct dc_arena *a, const char *s);
 char *dc_arena_printf(struct dc_arena *a, const char *fmt, ...)

@@ -21,6 +21,12 @@ void dc_csv_init(struct dc_csv *c, struct dc_input *in, char delim)
 	c->offs = dc_xmalloc(c->fcap * sizeof *c->offs);
 	c->fields = dc_xmalloc(c->fcap * sizeof *c->fields);
 	c->lens = dc_xmalloc(c->fcap * sizeof *c->lens);
+	/* one table lookup per byte in the scanning loops, not four compares */
+	memset(c->stop_plain, 0, sizeof c->stop_plain);
+	memset(c->stop_quoted, 0, sizeof c->stop_quoted);
+	c->stop_plain[(unsigned char)c->delim] = 1;
+	c->stop_plain['\n'] = c->stop_plain['\r'] = c->stop_plain[0] = 1;
+	c->stop_quoted['"'] = c->stop_quoted['\n'] = c->stop_quoted[0] = 1;
 }
 
 void dc_csv_release(struct dc_csv *c)
@@ -195,7 +201,8 @@ int dc_csv_next(struct dc_csv *c, struct dc_csv_record *r)
 				/* fall through */
 			case S_UNQUOTED: {
 				size_t j = i;
-				while (j < len && p[j] != d && p[j] != '\n' && p[j] != '\r' && p[j] != 0)
+				const unsigned char *stop = c->stop_plain;
+				while (j < len && !stop[p[j]])
 					j++;
 				if (j > i) {
 					s.nonblank = 1;
@@ -240,10 +247,16 @@ int dc_csv_next(struct dc_csv *c, struct dc_csv_record *r)
 			}
 			case S_QUOTED: {
 				size_t j = i;
-				while (j < len && p[j] != '"' && p[j] != 0) {
-					if (p[j] == '\n')
+				const unsigned char *stop = c->stop_quoted;
+				for (;;) {
+					while (j < len && !stop[p[j]])
+						j++;
+					if (j < len && p[j] == '\n') {
 						c->line++;
-					j++;
+						j++;
+						continue;
+					}
+					break;
 				}
 				if (j > i) {
 					put(c, &s, p + i, j - i);

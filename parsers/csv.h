@@ -44,6 +44,8 @@ struct dc_csv {
 	char **fields;
 	size_t *lens;
 	size_t fcap;
+	unsigned char stop_plain[256];   /* bytes that end an unquoted run */
+	unsigned char stop_quoted[256];  /* bytes that end a quoted run */
 	char raw[DC_CSV_RAW_KEEP];
 	size_t rawlen;
 };

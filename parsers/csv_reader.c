@@ -10,6 +10,7 @@
 #include "engine/dc_status.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,16 @@ static int utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	while (p < e) {
+		/* ASCII runs eight bytes at a time */
+		while (e - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			p += 8;
+		}
+		if (p == e)
+			break;
 		unsigned c = *p;
 		if (c < 0x80) {
 			p++;
@@ -259,7 +270,7 @@ static void add_row(struct csv_reader *cr, struct dc_encounter *enc, struct dc_a
 	if (nf) {
 		const char *first = rec->fields[0];
 		size_t block = (size_t)(rec->fields[nf - 1] - first) + rec->lens[nf - 1] + 1;
-		char *copy = dc_arena_alloc(a, block);
+		char *copy = dc_arena_alloc_raw(a, block);
 		memcpy(copy, first, block);
 		for (size_t i = 0; i < nf; i++) {
 			it->raw[i] = copy + (rec->fields[i] - first);

@@ -17,6 +17,19 @@ int dc_us_muldiv(int64_t a, int64_t b, int64_t c, int64_t *q, int64_t *r)
 {
 	if (a < 0 || b < 0 || c <= 0)
 		return -1;
+#ifdef __SIZEOF_INT128__
+	/* the compiler's 128-bit arithmetic where it has it; the loop below elsewhere */
+	{
+		unsigned __int128 p = (unsigned __int128)(uint64_t)a * (uint64_t)b;
+		unsigned __int128 qq = p / (uint64_t)c;
+		if (qq > (unsigned __int128)INT64_MAX)
+			return -1;
+		*q = (int64_t)qq;
+		if (r)
+			*r = (int64_t)(p % (uint64_t)c);
+		return 0;
+	}
+#endif
 	uint64_t ua = (uint64_t)a, ub = (uint64_t)b, uc = (uint64_t)c;
 	uint64_t al = ua & 0xffffffffu, ah = ua >> 32, bl = ub & 0xffffffffu, bh = ub >> 32;
 	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;

@@ -202,7 +202,12 @@ static const char *add_id(struct dc_arena *a, const char *list, const char *id)
 		return list;
 	if (!*list)
 		return id;
-	return dc_arena_printf(a, "%s;%s", list, id);
+	size_t n = strlen(list), m = strlen(id);
+	char *out = dc_arena_alloc(a, n + m + 2);
+	memcpy(out, list, n);
+	out[n] = ';';
+	memcpy(out + n + 1, id, m + 1);
+	return out;
 }
 
 static const char *add_ids(struct dc_arena *a, const char *list, const char *more)
