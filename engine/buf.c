@@ -69,9 +69,16 @@ void dc_buf_csv(struct dc_buf *b, const char *s)
 {
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		dc_buf_adds(b, s);
-		return;
+	/* one pass finds both the length and whether quoting is needed */
+	size_t n = 0;
+	for (;; n++) {
+		char c = s[n];
+		if (!c) {
+			dc_buf_add(b, s, n);
+			return;
+		}
+		if (c == ',' || c == '"' || c == '\r' || c == '\n')
+			break;
 	}
 	dc_buf_addc(b, '"');
 	for (const char *p = s; *p; p++) {
