@@ -122,6 +122,8 @@ static const char usage_text[] =
 	"      --wait S           wait up to S seconds for another run's ledger lock\n"
 	"      --dry-run          everything but writing claims and touching the ledger\n"
 	"      --rebill           code encounters already billed, as replacement claims\n"
+	"  -j, --jobs N           threads (default: the number of cores); 2 or more read\n"
+	"                         and decompress in one thread while another codes\n"
 	"      --shard K/N        keep only encounters whose encounter_id hashes (FNV-1a\n"
 	"                         64-bit, mod N) to shard K\n"
 	"  -q, --quiet            only errors on stderr\n"
@@ -158,6 +160,7 @@ enum { OPT_SCHEME = 256, OPT_RULES, OPT_OVERLAY, OPT_NOW, OPT_MAP, OPT_DELIM, OP
        OPT_VERSION, OPT_LEDGER, OPT_WAIT, OPT_DRY_RUN, OPT_REBILL, OPT_PROFILE,
        OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SHARD };
 
+
 static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
@@ -176,6 +179,7 @@ static const struct option long_opts[] = {
 	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "rebill", no_argument, NULL, OPT_REBILL },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -212,7 +216,9 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 	o->now = c->now;
 	optind = 1;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "o:f:qh", long_opts, NULL)) != -1) {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	o->jobs = cores > 0 ? (int)cores : 1;
+	while ((ch = getopt_long(argc, argv, "o:f:j:qh", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			o->out_dir = optarg;
@@ -308,6 +314,14 @@ static int parse_opts(int argc, char **argv, struct cli *c, struct dc_diag_sink 
 		case OPT_REBILL:
 			o->rebill = 1;
 			break;
+		case 'j': {
+			char *end;
+			long j = strtol(optarg, &end, 10);
+			if (*end || j < 1 || j > 256)
+				return usage_error("--jobs wants a number of threads, not '%s'", optarg);
+			o->jobs = (int)j;
+			break;
+		}
 		case 'q':
 			o->quiet = 1;
 			break;

@@ -25,6 +25,7 @@
 #include "rulesets/dc_rules.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,15 +263,57 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 	}
 }
 
-static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
-		    struct dc_input_stats *st)
-{
+/* What coding made of an encounter, waiting for its turn to be written. */
+struct coded_enc {
 	struct dc_coded coded;
+	int already;                    /* the ledger knows it */
+	int rc;                         /* code_one's status */
+};
+
+static int other_shard(const struct run *r, const char *id)
+{
+	return r->o->shard_n > 1 &&
+	       (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)r->o->shard_n) != r->o->shard_k - 1;
+}
+
+/*
+ * Everything that depends on the encounter alone: validation, the ledger's
+ * already-billed check, coding, the 837 writer's own checks. With --jobs it
+ * runs in its own thread, ahead of emit_encounter.
+ */
+static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
+			   struct coded_enc *ce)
+{
+	memset(ce, 0, sizeof *ce);
+	if (other_shard(r, enc->f[DC_E_ENCOUNTER_ID]))
+		return;
+	ce->rc = code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill,
+			  enc, &ce->coded, a, &ce->already, 0);
+	struct dc_coded *cd = &ce->coded;
+	if (ce->rc >= 0 && enc->hold == DC_HOLD_NONE && !ce->already &&
+	    enc->scheme == DC_SCHEME_US && cd->nlines) {
+		char why[256];
+		const char *missing = dc_x12_claim_missing(enc, cd, &r->rules, why, sizeof why);
+		if (missing) {
+			dc_encounter_hold(enc, DC_HOLD_DOCUMENTATION, a,
+					  "cannot be sent as an 837: %s", missing);
+			cd->nlines = 0;
+			cd->nclaims = 0;
+			cd->charge = 0;
+		}
+	}
+}
+
+/* Everything that must happen in input order: accounting, holds, outputs. */
+static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded_enc *ce,
+			   struct dc_input_stats *st)
+{
+	struct dc_coded coded = ce->coded;
+	int already = ce->already;
 	const char *id = enc->f[DC_E_ENCOUNTER_ID];
 	struct dc_fragment fr = { enc->first_line, enc->last_line, enc->nitems, 'C', 0, 0, 0, 0, 0, 0 };
 
-	if (r->o->shard_n > 1 &&
-	    (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)r->o->shard_n) != r->o->shard_k - 1) {
+	if (other_shard(r, id)) {
 		/* another shard's encounter */
 		r->other_rows += enc->nitems + enc->not_administered;
 		r->other_na += enc->not_administered;
@@ -278,30 +321,24 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 	}
 	st->encounters++;
 	if (dc_idset_contains(&r->ids, id)) {
+		/* coded before it was known to be a repeat: none of that counts */
 		enc->hold = DC_HOLD_INPUT_ORDER;
 		enc->hold_reason = "encounter_id appears again after other encounters";
 		add_repeated(r, id);
+		coded.nlines = 0;
+		coded.nclaims = 0;
+		coded.charge = 0;
+		coded.nwarnings = 0;
+		already = 0;
+		ce->rc = 0;
 	}
-	int already = 0;
-	if (code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill, enc,
-		     &coded, a, &already, 0) < 0) {
+	if (ce->rc < 0) {
 		r->res->bug = 1;
 		dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, st->path, enc->first_line,
 			       "internal error coding encounter '%s'", id);
 		if (enc->hold == DC_HOLD_NONE) {
 			enc->hold = DC_HOLD_DOCUMENTATION;
 			enc->hold_reason = "internal error while coding: please report";
-		}
-	}
-	if (enc->hold == DC_HOLD_NONE && !already && enc->scheme == DC_SCHEME_US && coded.nlines) {
-		char why[256];
-		const char *missing = dc_x12_claim_missing(enc, &coded, &r->rules, why, sizeof why);
-		if (missing) {
-			dc_encounter_hold(enc, DC_HOLD_DOCUMENTATION, a,
-					  "cannot be sent as an 837: %s", missing);
-			coded.nlines = 0;
-			coded.nclaims = 0;
-			coded.charge = 0;
 		}
 	}
 	for (size_t i = 0; i < coded.nwarnings; i++)
@@ -363,6 +400,14 @@ static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
 	}
 	if (dc_idset_add(&r->ids, id, &fr) < 0)
 		r->res->output_failed = 1;
+}
+
+static void process(struct run *r, struct dc_encounter *enc, struct dc_arena *a,
+		    struct dc_input_stats *st)
+{
+	struct coded_enc ce;
+	code_encounter(r, enc, a, &ce);
+	emit_encounter(r, enc, &ce, st);
 }
 
 /* ---- moving staged output on ---------------------------------------------- */
@@ -657,6 +702,295 @@ static void note_columns(struct run *r, int idx, const struct dc_reader *rd)
 
 static double now_s(void);
 
+struct ticker {
+	double t0, last;
+	struct dc_progress pg;
+};
+
+/* The progress line, about twice a second (the clock is read every 256 encounters). */
+static void tick(struct run *r, struct ticker *t, const struct dc_input_stats *st,
+		 uint64_t bytes, int done)
+{
+	if (!r->o->progress || (!done && (st->encounters & 255) != 0))
+		return;
+	double now = now_s();
+	if (!done && now - t->last < 0.5)
+		return;
+	t->last = now;
+	t->pg.bytes = bytes;
+	t->pg.encounters = st->encounters;
+	t->pg.elapsed_s = now - t->t0;
+	t->pg.done = done;
+	r->o->progress(r->o->progress_ctx, &t->pg);
+}
+
+/* One thread: read an encounter, process it, reset its arena. */
+static int read_serial(struct run *r, struct dc_reader *rd, struct dc_input *in, int idx,
+		       struct dc_input_stats *st)
+{
+	struct dc_arena a;
+	struct dc_encounter enc;
+	struct ticker t = { now_s(), 0, { st->path, 0, in->size, 0, 0, 0 } };
+	int rc;
+	t.last = t.t0;
+	dc_arena_init(&a, 0);
+	while ((rc = rd->ops->next(rd, &enc, &a)) == 1) {
+		enc.input_index = idx;
+		process(r, &enc, &a, st);
+		dc_arena_reset(&a);
+		tick(r, &t, st, in->raw_bytes, 0);
+	}
+	tick(r, &t, st, in->raw_bytes, 1);
+	dc_arena_release(&a);
+	return rc;
+}
+
+/*
+ * A pipeline of three threads (--jobs 2 or more) over a ring of slots, each
+ * slot an encounter with its own arena: a reader thread decompresses, hashes,
+ * tokenizes and groups rows into encounters; a coder thread validates and
+ * codes them (code_encounter); this thread writes them, in input order
+ * (emit_encounter). Whatever the reader would report (rejected rows,
+ * diagnostics) is kept in the slot and replayed here before the slot's
+ * encounter, so the outputs are byte for byte those of one thread.
+ */
+#define PIPE_SLOTS 256
+
+struct held_reject { unsigned long line; char *error, *raw; size_t rawlen; };
+
+struct slot {
+	struct dc_arena arena;
+	struct dc_encounter enc;
+	struct coded_enc ce;            /* filled by the coder thread */
+	int status;                     /* what next() returned */
+	uint64_t raw_bytes;
+	struct held_reject *rej;
+	size_t nrej, caprej;
+	struct dc_diag *diag;
+	size_t ndiag, capdiag;
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot slots[PIPE_SLOTS];
+	unsigned long produced, coded, consumed;
+	struct run *r;
+	struct dc_reader *rd;
+	struct dc_input *in;
+	struct slot *cur;               /* the slot the reader is filling */
+	struct dc_diag_sink sink;       /* the reader's diagnostics, kept in slots */
+};
+
+static void pipe_reject(void *ctx, const char *source, unsigned long line, const char *error,
+			const char *raw, size_t rawlen)
+{
+	struct pipe *p = ctx;
+	struct slot *s = p->cur;
+	(void)source;
+	if (s->nrej == s->caprej) {
+		s->caprej = s->caprej ? s->caprej * 2 : 4;
+		s->rej = dc_xrealloc(s->rej, s->caprej * sizeof *s->rej);
+	}
+	struct held_reject *h = &s->rej[s->nrej++];
+	h->line = line;
+	h->error = dc_xstrdup(error);
+	h->raw = dc_xmalloc(rawlen + 1);
+	memcpy(h->raw, raw, rawlen);
+	h->rawlen = rawlen;
+}
+
+static void pipe_diag(void *ctx, const struct dc_diag *d)
+{
+	struct pipe *p = ctx;
+	struct slot *s = p->cur;
+	if (s->ndiag == s->capdiag) {
+		s->capdiag = s->capdiag ? s->capdiag * 2 : 2;
+		s->diag = dc_xrealloc(s->diag, s->capdiag * sizeof *s->diag);
+	}
+	s->diag[s->ndiag++] = *d;   /* d->input points at the input's name: it outlives the slot */
+}
+
+/*
+ * The counters are published in batches: one lock and one wake-up per
+ * PIPE_BATCH encounters, not per encounter (per-encounter hand-offs spent
+ * more time in futex calls than they saved).
+ */
+#define PIPE_BATCH 16
+
+static void *pipe_reader(void *arg)
+{
+	struct pipe *p = arg;
+	unsigned long mine = 0, consumed = 0;
+	for (;;) {
+		if (mine - consumed == PIPE_SLOTS) {
+			pthread_mutex_lock(&p->mu);
+			p->produced = mine;
+			pthread_cond_broadcast(&p->cv);
+			while (mine - p->consumed == PIPE_SLOTS)
+				pthread_cond_wait(&p->cv, &p->mu);
+			consumed = p->consumed;
+			pthread_mutex_unlock(&p->mu);
+		}
+		struct slot *s = &p->slots[mine % PIPE_SLOTS];
+		p->cur = s;
+		dc_arena_reset(&s->arena);
+		s->status = p->rd->ops->next(p->rd, &s->enc, &s->arena);
+		s->raw_bytes = p->in->raw_bytes;
+		mine++;
+		int more = s->status == 1;
+		if (!more || mine % PIPE_BATCH == 0) {
+			pthread_mutex_lock(&p->mu);
+			p->produced = mine;
+			pthread_cond_broadcast(&p->cv);
+			consumed = p->consumed;
+			pthread_mutex_unlock(&p->mu);
+		}
+		if (!more)
+			return NULL;
+	}
+}
+
+static void *pipe_coder(void *arg)
+{
+	struct pipe *p = arg;
+	unsigned long mine = 0, produced = 0;
+	for (;;) {
+		if (mine == produced) {
+			pthread_mutex_lock(&p->mu);
+			p->coded = mine;
+			pthread_cond_broadcast(&p->cv);
+			while (p->produced == mine)
+				pthread_cond_wait(&p->cv, &p->mu);
+			produced = p->produced;
+			pthread_mutex_unlock(&p->mu);
+		}
+		struct slot *s = &p->slots[mine % PIPE_SLOTS];
+		int more = s->status == 1;
+		if (more)
+			code_encounter(p->r, &s->enc, &s->arena, &s->ce);
+		mine++;
+		if (!more || mine % PIPE_BATCH == 0) {
+			pthread_mutex_lock(&p->mu);
+			p->coded = mine;
+			pthread_cond_broadcast(&p->cv);
+			produced = p->produced;
+			pthread_mutex_unlock(&p->mu);
+		}
+		if (!more)
+			return NULL;
+	}
+}
+
+static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, int idx,
+		      struct dc_input_stats *st)
+{
+	struct pipe *p = dc_xcalloc(1, sizeof *p);
+	struct ticker t = { now_s(), 0, { st->path, 0, in->size, 0, 0, 0 } };
+	t.last = t.t0;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	for (int i = 0; i < PIPE_SLOTS; i++)
+		dc_arena_init(&p->slots[i].arena, 0);
+	p->r = r;
+	p->rd = rd;
+	p->in = in;
+	p->sink.emit = pipe_diag;
+	p->sink.ctx = p;
+	/* the reader thread reports only into slots */
+	struct dc_reject_sink saved_rejects = rd->rejects;
+	struct dc_diag_sink *saved_rd_ds = rd->ds, *saved_in_ds = in->ds;
+	rd->rejects.reject = pipe_reject;
+	rd->rejects.ctx = p;
+	rd->ds = &p->sink;
+	in->ds = &p->sink;
+	pthread_t th, tc;
+	int rc;
+	if (pthread_create(&th, NULL, pipe_reader, p) != 0) {
+		rd->rejects = saved_rejects;
+		rd->ds = saved_rd_ds;
+		in->ds = saved_in_ds;
+		for (int i = 0; i < PIPE_SLOTS; i++)
+			dc_arena_release(&p->slots[i].arena);
+		free(p);
+		return read_serial(r, rd, in, idx, st);
+	}
+	int have_coder = pthread_create(&tc, NULL, pipe_coder, p) == 0;
+	unsigned long mine = 0, ready = 0;
+	for (;;) {
+		if (mine == ready) {
+			pthread_mutex_lock(&p->mu);
+			p->consumed = mine;
+			pthread_cond_broadcast(&p->cv);
+			while ((have_coder ? p->coded : p->produced) == mine)
+				pthread_cond_wait(&p->cv, &p->mu);
+			ready = have_coder ? p->coded : p->produced;
+			pthread_mutex_unlock(&p->mu);
+		}
+		struct slot *s = &p->slots[mine % PIPE_SLOTS];
+		for (size_t i = 0; i < s->ndiag; i++) {
+			/* as the reader would have reported it */
+			if (saved_in_ds && saved_in_ds->emit) {
+				if (s->diag[i].sev == DC_SEV_ERROR)
+					saved_in_ds->nerrors++;
+				else if (s->diag[i].sev == DC_SEV_WARNING)
+					saved_in_ds->nwarnings++;
+				saved_in_ds->emit(saved_in_ds->ctx, &s->diag[i]);
+			}
+		}
+		s->ndiag = 0;
+		for (size_t i = 0; i < s->nrej; i++) {
+			struct held_reject *h = &s->rej[i];
+			if (saved_rejects.reject)
+				saved_rejects.reject(saved_rejects.ctx, in->name, h->line, h->error,
+						     h->raw, h->rawlen);
+			free(h->error);
+			free(h->raw);
+		}
+		s->nrej = 0;
+		rc = s->status;
+		if (rc == 1) {
+			s->enc.input_index = idx;
+			if (have_coder)
+				emit_encounter(r, &s->enc, &s->ce, st);
+			else
+				process(r, &s->enc, &s->arena, st);
+			tick(r, &t, st, s->raw_bytes, 0);
+		}
+		mine++;
+		if (rc != 1) {
+			pthread_mutex_lock(&p->mu);
+			p->consumed = mine;
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		if (mine % PIPE_BATCH == 0) {
+			pthread_mutex_lock(&p->mu);
+			p->consumed = mine;
+			pthread_cond_broadcast(&p->cv);
+			ready = have_coder ? p->coded : p->produced;
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+	pthread_join(th, NULL);
+	if (have_coder)
+		pthread_join(tc, NULL);
+	tick(r, &t, st, in->raw_bytes, 1);
+	rd->rejects = saved_rejects;
+	rd->ds = saved_rd_ds;
+	in->ds = saved_in_ds;
+	for (int i = 0; i < PIPE_SLOTS; i++) {
+		dc_arena_release(&p->slots[i].arena);
+		free(p->slots[i].rej);
+		free(p->slots[i].diag);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+	return rc;
+}
+
 static void run_input(struct run *r, int idx)
 {
 	const char *path = r->o->inputs[idx];
@@ -702,35 +1036,7 @@ static void run_input(struct run *r, int idx)
 	r->lines_mark = r->lines_open == 1 ? r->lines_out.bytes : 0;
 	r->uk_mark = r->uk_open == 1 ? r->uk_out.bytes : 0;
 
-	struct dc_arena a;
-	dc_arena_init(&a, 0);
-	struct dc_encounter enc;
-	int rc;
-	double t0 = now_s(), last = t0;
-	struct dc_progress pg = { st->path, 0, in.size, 0, 0, 0 };
-	while ((rc = rd->ops->next(rd, &enc, &a)) == 1) {
-		enc.input_index = idx;
-		process(r, &enc, &a, st);
-		dc_arena_reset(&a);
-		/* the clock is read every 256 encounters, not per row */
-		if (r->o->progress && (st->encounters & 255) == 0) {
-			double t = now_s();
-			if (t - last >= 0.5) {
-				last = t;
-				pg.bytes = in.raw_bytes;
-				pg.encounters = st->encounters;
-				pg.elapsed_s = t - t0;
-				r->o->progress(r->o->progress_ctx, &pg);
-			}
-		}
-	}
-	if (r->o->progress) {
-		pg.bytes = in.raw_bytes;
-		pg.encounters = st->encounters;
-		pg.elapsed_s = now_s() - t0;
-		pg.done = 1;
-		r->o->progress(r->o->progress_ctx, &pg);
-	}
+	int rc = r->o->jobs > 1 ? read_piped(r, rd, &in, idx, st) : read_serial(r, rd, &in, idx, st);
 	if (rc < 0) {
 		st->status = "partial";
 		st->error = dc_xstrdup(rc == DC_ERR_IO ? "read error" : "input cut off or corrupt");
@@ -753,7 +1059,6 @@ static void run_input(struct run *r, int idx)
 		if (dc_stage_drain(&r->held_stage, NULL, NULL, copy_stage, &r->held_all) < 0)
 			r->res->output_failed = 1;
 	}
-	dc_arena_release(&a);
 	rd->ops->free(rd);
 	if (r->ledger && dc_stage_drain(&r->claims_stage, keep, r, move_claims, r) < 0)
 		r->res->output_failed = 1;

@@ -49,6 +49,7 @@ struct dc_run_opts {
 	int wait_s;
 	int dry_run, rebill;
 	int shard_k, shard_n;         /* keep encounters whose id hashes to shard k of n */
+	int jobs;                     /* threads: 2 or more reads and codes in parallel */
 	const struct dc_profile *profile;   /* submitter, receiver, billing provider */
 	char **inputs;
 	int ninputs;

@@ -28,9 +28,10 @@ struct dc_table {
 	size_t nrows, cap;
 	size_t *slots;              /* hash index on column 0: row + 1, 0 = empty */
 	/* dc_table_col's memo, keyed by the name's address (callers pass string
-	 * literals): filled on first use; not safe to fill from two threads */
-	const char *memo_name[32];
-	int memo_col[32];
+	 * literals), filled on first use by any thread; every hit is checked
+	 * against the column's name, so a stale or torn entry is never trusted */
+	_Atomic(const char *) memo_name[32];
+	_Atomic int memo_col[32];
 	size_t nslots;
 };
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,14 +78,17 @@ int dc_table_col(const struct dc_table *t, const char *name)
 {
 	/* the coders ask millions of times for a few names: remember them */
 	size_t h = ((uintptr_t)name >> 3) & 31;
+	struct dc_table *w = (struct dc_table *)t;
 	/* the address is a hint: a buffer may hold another name next time */
-	if (t->memo_name[h] == name && strcmp(t->cols[t->memo_col[h]], name) == 0)
-		return t->memo_col[h];
+	if (atomic_load_explicit(&w->memo_name[h], memory_order_relaxed) == name) {
+		int c = atomic_load_explicit(&w->memo_col[h], memory_order_relaxed);
+		if (c >= 0 && (size_t)c < t->ncols && strcmp(t->cols[c], name) == 0)
+			return c;
+	}
 	for (size_t i = 0; i < t->ncols; i++)
 		if (t->cols[i][0] == name[0] && strcmp(t->cols[i], name) == 0) {
-			struct dc_table *w = (struct dc_table *)t;
-			w->memo_name[h] = name;
-			w->memo_col[h] = (int)i;
+			atomic_store_explicit(&w->memo_col[h], (int)i, memory_order_relaxed);
+			atomic_store_explicit(&w->memo_name[h], name, memory_order_relaxed);
 			return (int)i;
 		}
 	return -1;

@@ -60,5 +60,23 @@ if command -v script >/dev/null 2>&1; then
 	[ ! -s "$work/p4.tty" ]; check "--quiet: no progress line even on a terminal" 0 0 $?
 fi
 
+# threads change nothing: the same files with one thread and with four
+for j in 1 4; do
+	"$DRIPCODE" code -q -j $j --ledger "$work/j$j.sqlite" --now 2026-03-14T02:00 \
+		-o "$work/j$j" "$TOP_SRCDIR/testdata/demo/extract.csv" "$TOP_SRCDIR/testdata/cases/csv-messy/input/extract.csv" 2>/dev/null
+done
+ok=0
+for f in "$work"/j1/*; do
+	b=$(basename "$f")
+	if [ "$b" = summary.json ]; then
+		sed 's/"elapsed_s": [0-9.]*//' "$f" >"$work/s1"; sed 's/"elapsed_s": [0-9.]*//' "$work/j4/$b" >"$work/s4"
+		cmp -s "$work/s1" "$work/s4" || ok=1
+	else
+		cmp -s "$f" "$work/j4/$b" || ok=1
+	fi
+done
+[ "$(ls "$work/j1" | wc -l)" = "$(ls "$work/j4" | wc -l)" ] || ok=1
+check "--jobs 1 and --jobs 4 write the same files" 0 0 $ok
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
