@@ -105,6 +105,7 @@ struct dc_encounter {
 	size_t nitems;
 	int input_index;                /* which input of the run */
 	unsigned long not_administered; /* rows of the encounter not given (XML RXA.20 NA/RE) */
+	int validated;                  /* dc_encounter_validate() has run */
 
 	/* set by the reader or by validation / coding */
 	enum dc_hold hold;

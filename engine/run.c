@@ -197,7 +197,9 @@ static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_
 	*already = 0;
 	if (enc->hold != DC_HOLD_NONE)
 		return 0;
-	if (dc_encounter_validate(enc, rules, (enum dc_scheme)default_scheme, a))
+	if (!enc->validated && dc_encounter_validate(enc, rules, (enum dc_scheme)default_scheme, a))
+		return 0;
+	if (enc->hold != DC_HOLD_NONE)
 		return 0;
 	if (ledger && dc_ledger_billed(ledger, provider, enc->scheme == DC_SCHEME_UK ? "UK" : "US",
 				       enc->f[DC_E_ENCOUNTER_ID]) == 1 && !rebill) {
@@ -837,6 +839,13 @@ static void *pipe_reader(void *arg)
 		dc_arena_reset(&s->arena);
 		s->status = p->rd->ops->next(p->rd, &s->enc, &s->arena);
 		s->raw_bytes = p->in->raw_bytes;
+		/* validation here too: it balances the reader's work with the coder's */
+		if (s->status == 1 && s->enc.hold == DC_HOLD_NONE &&
+		    !other_shard(p->r, s->enc.f[DC_E_ENCOUNTER_ID])) {
+			dc_encounter_validate(&s->enc, &p->r->rules,
+					      (enum dc_scheme)p->r->o->default_scheme, &s->arena);
+			s->enc.validated = 1;
+		}
 		mine++;
 		int more = s->status == 1;
 		if (!more || mine % PIPE_BATCH == 0) {
