@@ -1,7 +1,7 @@
 /*
  * The 837P/837I writer: encounters and coded lines built in memory, files
  * written with dc_x12_file_write() into a temporary directory and read back.
- * Independent of pyx12 (CI cannot get it): the structure is checked here
+ * Needs no outside validator: the structure is checked here
  * by simple segment scans and by dc_x12_self_check().
  */
 #include "tests/unit/unit.h"
