@@ -292,6 +292,29 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 	ce->rc = code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill,
 			  enc, &ce->coded, a, &ce->already, 0);
 	struct dc_coded *cd = &ce->coded;
+	/*
+	 * A claim id derived from a long encounter_id that another encounter's
+	 * claim already uses: never merged, the encounter is held and reported.
+	 */
+	if (r->ledger && ce->rc >= 0 && enc->hold == DC_HOLD_NONE && !ce->already) {
+		const char *prev = NULL;
+		for (size_t i = 0; i < cd->nlines && enc->hold == DC_HOLD_NONE; i++) {
+			const char *cid = cd->lines[i].claim_id;
+			if (prev && !strcmp(prev, cid))
+				continue;
+			prev = cid;
+			if (strcmp(cid, enc->f[DC_E_ENCOUNTER_ID]) != 0 &&
+			    dc_ledger_claim_taken(r->ledger, cid, r->provider, enc->f[DC_E_ENCOUNTER_ID]))
+				dc_encounter_hold(enc, DC_HOLD_INVALID_FIELD, a,
+						  "claim id '%s' derived from encounter_id is already used "
+						  "by another encounter's claim", cid);
+		}
+		if (enc->hold != DC_HOLD_NONE) {
+			cd->nlines = 0;
+			cd->nclaims = 0;
+			cd->charge = 0;
+		}
+	}
 	if (ce->rc >= 0 && enc->hold == DC_HOLD_NONE && !ce->already &&
 	    enc->scheme == DC_SCHEME_US && cd->nlines) {
 		char why[256];

@@ -23,6 +23,7 @@ int register_x12_tests(void);
 int register_reconcile_tests(void);
 int register_import_asp_tests(void);
 int register_xml_reader_tests(void);
+int register_ledger_tests(void);
 
 /* The rulesets directory of the source tree (DRIPCODE_RULES in make check). */
 const char *dc_test_rules_dir(void);

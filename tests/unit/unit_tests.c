@@ -24,7 +24,7 @@ int main(void)
 		register_idset_tests, register_output_tests, register_uk_coder_tests,
 		register_us_coder_tests, register_x12_837_tests, register_profile_tests,
 		register_x12_tests, register_reconcile_tests, register_import_asp_tests,
-		register_xml_reader_tests,
+		register_xml_reader_tests, register_ledger_tests,
 	};
 	for (size_t i = 0; i < sizeof suites / sizeof *suites; i++)
 		if (suites[i]() != 0) {

@@ -1,0 +1,92 @@
+#include "tests/unit/unit.h"
+#include "engine/dc_status.h"
+#include "engine/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void path(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static void test_control_numbers_and_claims(void)
+{
+	char p[128];
+	path(p, sizeof p, "a.sqlite");
+	struct dc_ledger *l;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	long isa, gs;
+	int64_t file;
+	/* numbers advance and shard 2 of 3 takes only numbers congruent to 2 */
+	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+	CU_ASSERT_EQUAL(dc_ledger_next_control(l, "K", 0, 1, &isa, &gs), 0);
+	CU_ASSERT_EQUAL(isa, 1);
+	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "LONGENC-0123456789ab", "1999999992", "US",
+					    "LONG-ENCOUNTER-ID-NUMBER-ONE", "MEDICARE", "2026-03-02",
+					    12345, "1"), 0);
+	CU_ASSERT_EQUAL(dc_ledger_add_line(l, "LONGENC-0123456789ab", 1, "96413", "", "1", 45000,
+					   "LONGENC-0123456789ab-1"), 0);
+	CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/837p-1.x12", "/x/.tmp", isa, &file), 0);
+	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+	CU_ASSERT_EQUAL(dc_ledger_next_control(l, "K", 2, 3, &isa, &gs), 0);
+	CU_ASSERT_EQUAL(isa % 3, 2);
+	CU_ASSERT(isa > 1);
+	dc_ledger_file_rollback(l);
+	/* the encounter is known; a derived id taken by another encounter is found */
+	CU_ASSERT_EQUAL(dc_ledger_billed(l, "1999999992", "US", "LONG-ENCOUNTER-ID-NUMBER-ONE"), 1);
+	CU_ASSERT_EQUAL(dc_ledger_billed(l, "1999999992", "UK", "LONG-ENCOUNTER-ID-NUMBER-ONE"), 0);
+	CU_ASSERT_TRUE(dc_ledger_claim_taken(l, "LONGENC-0123456789ab", "1999999992",
+					     "LONG-ENCOUNTER-ID-NUMBER-TWO"));
+	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "LONGENC-0123456789ab", "1999999992",
+					      "LONG-ENCOUNTER-ID-NUMBER-ONE"));
+	dc_ledger_close(l);
+	unlink(p);
+	char x[160];
+	snprintf(x, sizeof x, "%s.lock", p);
+	unlink(x);
+	snprintf(x, sizeof x, "%s-wal", p);
+	unlink(x);
+	snprintf(x, sizeof x, "%s-shm", p);
+	unlink(x);
+}
+
+static void test_lock(void)
+{
+	char p[128];
+	path(p, sizeof p, "b.sqlite");
+	struct dc_ledger *a, *b;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&a, p, 0, 0600, NULL), 0);
+	CU_ASSERT_EQUAL(dc_ledger_open(&b, p, 0, 0600, NULL), DC_ERR_BUSY);
+	dc_ledger_close(a);
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&b, p, 0, 0600, NULL), 0);
+	dc_ledger_close(b);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -f %s %s.lock %s-wal %s-shm", p, p, p, p);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static int setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/dc-ledger-test-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void)
+{
+	return rmdir(dir);
+}
+
+int register_ledger_tests(void)
+{
+	CU_pSuite s = CU_add_suite("ledger", setup, teardown);
+	if (!s)
+		return -1;
+	DC_ADD_TEST(s, test_control_numbers_and_claims);
+	DC_ADD_TEST(s, test_lock);
+	return 0;
+}
