@@ -379,35 +379,49 @@ static void show_progress(void *ctx, const struct dc_progress *p)
 	fflush(stderr);
 }
 
+/* What every command starts from: its options, the printer and the sink. */
+struct env {
+	struct cli c;
+	struct printer pr;
+	struct dc_diag_sink ds;
+};
+
+/* Parses the common options; returns -1 to go on, or an exit status. */
+static int start(struct env *e, int argc, char **argv)
+{
+	memset(e, 0, sizeof *e);
+	e->ds.emit = print_diag;
+	e->ds.ctx = &e->pr;
+	int rc = parse_opts(argc, argv, &e->c, &e->ds);
+	e->pr.quiet = e->c.run.quiet;
+	return rc;
+}
+
 static int cmd_run(int argc, char **argv, const char *name)
 {
-	struct cli c;
-	struct printer pr = { 0, 0, 0 };
-	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
-	memset(&c, 0, sizeof c);
-	int rc = parse_opts(argc, argv, &c, &ds);
+	struct env e;
+	int rc = start(&e, argc, argv);
 	if (rc >= 0)
 		goto out;
-	pr.quiet = c.run.quiet;
 	if (optind >= argc) {
 		rc = usage_error("%s needs at least one INPUT", name);
 		goto out;
 	}
-	c.run.command = name;
-	c.run.write_claims = !strcmp(name, "code");
-	if (c.progress == 1 || (c.progress == -1 && !c.run.quiet && isatty(2))) {
-		c.run.progress = show_progress;
-		c.run.progress_ctx = &c;
+	e.c.run.command = name;
+	e.c.run.write_claims = !strcmp(name, "code");
+	if (e.c.progress == 1 || (e.c.progress == -1 && !e.c.run.quiet && isatty(2))) {
+		e.c.run.progress = show_progress;
+		e.c.run.progress_ctx = &e.c;
 	}
-	c.run.inputs = argv + optind;
-	c.run.ninputs = argc - optind;
+	e.c.run.inputs = argv + optind;
+	e.c.run.ninputs = argc - optind;
 	struct dc_run_result res;
-	dc_run(&c.run, &ds, &res);
-	print_suppressed(&pr);
+	dc_run(&e.c.run, &e.ds, &res);
+	print_suppressed(&e.pr);
 	rc = exit_for(&res);
 out:
-	if (c.have_map)
-		dc_colmap_release(&c.map);
+	if (e.c.have_map)
+		dc_colmap_release(&e.c.map);
 	return rc;
 }
 
@@ -468,11 +482,8 @@ static void explain_one(void *ctx, const struct dc_encounter *enc, const struct 
 
 static int cmd_explain(int argc, char **argv)
 {
-	struct cli c;
-	struct printer pr = { 0, 0, 0 };
-	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
-	memset(&c, 0, sizeof c);
-	int rc = parse_opts(argc, argv, &c, &ds);
+	struct env e;
+	int rc = start(&e, argc, argv);
 	if (rc >= 0)
 		goto out;
 	if (argc - optind != 2) {
@@ -480,7 +491,7 @@ static int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	const char *input = argv[optind], *id = argv[optind + 1];
-	int found = dc_run_explain(&c.run, input, id, &ds, explain_one, (void *)input);
+	int found = dc_run_explain(&e.c.run, input, id, &e.ds, explain_one, (void *)input);
 	if (found == DC_ERR_RULE)
 		rc = DC_EXIT_USAGE;
 	else if (found < 0)
@@ -491,8 +502,8 @@ static int cmd_explain(int argc, char **argv)
 	} else
 		rc = DC_EXIT_OK;
 out:
-	if (c.have_map)
-		dc_colmap_release(&c.map);
+	if (e.c.have_map)
+		dc_colmap_release(&e.c.map);
 	return rc;
 }
 
@@ -520,31 +531,28 @@ int dc_rules_show(const struct dc_rules *r, const char *code, FILE *out);
 
 static int cmd_rules(int argc, char **argv)
 {
-	struct cli c;
-	struct printer pr = { 0, 0, 0 };
-	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
-	memset(&c, 0, sizeof c);
-	int rc = parse_opts(argc, argv, &c, &ds);
+	struct env e;
+	int rc = start(&e, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc)
 		return usage_error("%s", "rules needs check or show CODE");
 	const char *verb = argv[optind];
 	if (!strcmp(verb, "import-asp"))
-		return rules_import_asp(&c, argc, argv, &ds);
+		return rules_import_asp(&e.c, argc, argv, &e.ds);
 	if (strcmp(verb, "check") && strcmp(verb, "show"))
 		return usage_error("unknown rules command '%s'", verb);
 	if (!strcmp(verb, "show") && optind + 1 >= argc)
 		return usage_error("%s", "rules show needs a CODE");
 	struct dc_rules rules;
-	const char *dir = c.run.rules_dir ? c.run.rules_dir : dc_rules_default_dir();
-	if (dc_rules_load(&rules, dir, c.run.overlay, &ds) < 0) {
+	const char *dir = e.c.run.rules_dir ? e.c.run.rules_dir : dc_rules_default_dir();
+	if (dc_rules_load(&rules, dir, e.c.run.overlay, &e.ds) < 0) {
 		dc_rules_release(&rules);
 		return DC_EXIT_USAGE;
 	}
 	if (!strcmp(verb, "check")) {
-		int problems = dc_rules_check(&rules, &ds);
-		if (!problems && !c.run.quiet)
+		int problems = dc_rules_check(&rules, &e.ds);
+		if (!problems && !e.c.run.quiet)
 			printf("rulesets in %s: no problems found\n", dir);
 		rc = problems ? DC_EXIT_USAGE : DC_EXIT_OK;
 	} else {
@@ -560,11 +568,8 @@ static int cmd_rules(int argc, char **argv)
 
 static int cmd_ledger(int argc, char **argv)
 {
-	struct cli c;
-	struct printer pr = { 0, 0, 0 };
-	struct dc_diag_sink ds = { print_diag, &pr, 0, 0 };
-	memset(&c, 0, sizeof c);
-	int rc = parse_opts(argc, argv, &c, &ds);
+	struct env e;
+	int rc = start(&e, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc || (strcmp(argv[optind], "show") && strcmp(argv[optind], "merge")))
@@ -572,9 +577,9 @@ static int cmd_ledger(int argc, char **argv)
 	int merge = !strcmp(argv[optind], "merge");
 	if (merge && optind + 1 >= argc)
 		return usage_error("%s", "ledger merge needs the ledgers to merge");
-	char *path = c.run.ledger_path ? strdup(c.run.ledger_path) : dc_ledger_default_path();
+	char *path = e.c.run.ledger_path ? strdup(e.c.run.ledger_path) : dc_ledger_default_path();
 	struct dc_ledger *l;
-	rc = dc_ledger_open(&l, path, c.run.wait_s, 0600, &ds);
+	rc = dc_ledger_open(&l, path, e.c.run.wait_s, 0600, &e.ds);
 	free(path);
 	if (rc == DC_ERR_BUSY)
 		return DC_EXIT_LOCKED;
@@ -583,7 +588,7 @@ static int cmd_ledger(int argc, char **argv)
 	if (merge) {
 		rc = DC_EXIT_OK;
 		for (int i = optind + 1; i < argc && rc == DC_EXIT_OK; i++) {
-			int m = dc_ledger_merge(l, argv[i], &ds);
+			int m = dc_ledger_merge(l, argv[i], &e.ds);
 			rc = m == DC_ERR_USAGE ? DC_EXIT_HELD : m < 0 ? DC_EXIT_OUTPUT : DC_EXIT_OK;
 		}
 	} else {
