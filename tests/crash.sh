@@ -14,28 +14,17 @@ pass=0
 fail=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/dc-crash.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+. "$TOP_SRCDIR/tests/lib.sh"
 demo="$TOP_SRCDIR/testdata/demo/extract.csv"
 head -1 "$demo" >"$work/empty.csv"
 check() {
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
 }
-total() { grep -o "\"totals\": {[^}]*" "$1" | grep -o "\"$2\": [0-9]*" | cut -d' ' -f2; }
 
-agree() { # out ledger
-	"$DRIPCODE" ledger show --ledger "$2" >"$work/show" 2>/dev/null || return 1
-	awk '/^files:/ {f=1; next} /^[a-z]/ {f=0} f && $4 == "complete" {print $5}' "$work/show" |
-	while read -r p; do [ -f "$p" ] || { echo "recorded but missing: $p"; exit 1; }; done || return 1
-	for f in "$1"/837*.x12 "$1"/uk-line-items.csv; do
-		[ -e "$f" ] || continue
-		grep -q " complete $(cd "$1" && pwd)/$(basename "$f")\$" "$work/show" ||
-			{ echo "present but not recorded: $f"; return 1; }
-	done
-	[ -z "$(ls -A "$1" 2>/dev/null | grep '^\.')" ] || { echo "temporary files left in $1"; return 1; }
-}
 
 # what one undisturbed run bills
 "$DRIPCODE" code -q --ledger "$work/ref.sqlite" --now 2026-03-14T02:00 -o "$work/ref" "$demo"
-want=$(( $(total "$work/ref/summary.json" coded) - $(total "$work/ref/summary.json" no_claim) ))
+want=$(( $(dc_total "$work/ref/summary.json" coded) - $(dc_total "$work/ref/summary.json" no_claim) ))
 
 n=1
 kills=0
@@ -51,12 +40,12 @@ while [ $n -le 200 ]; do
 	# the next run recovers
 	"$DRIPCODE" code -q --ledger "$L" --now 2026-03-14T03:00 -o "$work/r$n" "$work/empty.csv" \
 		>/dev/null 2>"$work/rec.err"
-	agree "$work/o$n" "$L"
+	dc_agree "$work/o$n" "$L"
 	check "killed at event $n: ledger and output directory agree after recovery" $?
 	# what the ledger knows is billed, the rest is billed now: together the whole demo
 	"$DRIPCODE" code -q --ledger "$L" --now 2026-03-14T04:00 -o "$work/c$n" "$demo" >/dev/null 2>&1
-	billed=$(( $(total "$work/c$n/summary.json" coded) - $(total "$work/c$n/summary.json" no_claim) + \
-		$(total "$work/c$n/summary.json" already_billed) ))
+	billed=$(( $(dc_total "$work/c$n/summary.json" coded) - $(dc_total "$work/c$n/summary.json" no_claim) + \
+		$(dc_total "$work/c$n/summary.json" already_billed) ))
 	[ "$billed" = "$want" ]; check "killed at event $n: nothing lost, nothing billed twice ($billed)" $?
 	n=$((n + 1))
 done
@@ -82,7 +71,7 @@ wait $p2; s2=$?
 # either both ran (one after the other: the second finds everything billed) or one exited 5
 if [ $s1 = 5 ] || [ $s2 = 5 ]; then ok=0; else
 	ok=1
-	a1=$(total "$work/x1/summary.json" already_billed); a2=$(total "$work/x2/summary.json" already_billed)
+	a1=$(dc_total "$work/x1/summary.json" already_billed); a2=$(dc_total "$work/x2/summary.json" already_billed)
 	[ "$a1" = 0 ] && [ "$a2" = "$want" ] && ok=0
 	[ "$a2" = 0 ] && [ "$a1" = "$want" ] && ok=0
 fi
@@ -91,8 +80,8 @@ check "two concurrent runs: one exits 5 or they serialise (exits $s1 $s2)" $ok
 "$DRIPCODE" code -q --wait 30 --ledger "$work/d.sqlite" --now 2026-03-14T02:00 -o "$work/y2" "$demo" & p2=$!
 wait $p1; s1=$?
 wait $p2; s2=$?
-a=$(( $(total "$work/y1/summary.json" already_billed) + $(total "$work/y2/summary.json" already_billed) ))
-[ $s1 = 1 ] && [ $s2 = 1 ] && [ $a = "$want" ] && agree "$work/y1" "$work/d.sqlite" && agree "$work/y2" "$work/d.sqlite"
+a=$(( $(dc_total "$work/y1/summary.json" already_billed) + $(dc_total "$work/y2/summary.json" already_billed) ))
+[ $s1 = 1 ] && [ $s2 = 1 ] && [ $a = "$want" ] && dc_agree "$work/y1" "$work/d.sqlite" && dc_agree "$work/y2" "$work/d.sqlite"
 check "with --wait both concurrent runs complete, the second bills nothing twice" $?
 
 echo "crash: $pass passed, $fail failed"

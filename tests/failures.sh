@@ -10,23 +10,9 @@ pass=0
 fail=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/dc-fail.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+. "$TOP_SRCDIR/tests/lib.sh"
 demo="$TOP_SRCDIR/testdata/demo/extract.csv"
 
-consistent() { # out ledger
-	"$DRIPCODE" ledger show --ledger "$2" >"$work/show" 2>/dev/null || return 1
-	# files recorded complete must exist
-	awk '/^files:/ {f=1; next} /^[a-z]/ {f=0} f && $4 == "complete" {print $5}' "$work/show" |
-	while read -r p; do [ -f "$p" ] || { echo "recorded but missing: $p"; exit 1; }; done || return 1
-	# claim files present must be recorded complete
-	for f in "$1"/837*.x12 "$1"/uk-line-items.csv; do
-		[ -e "$f" ] || continue
-		grep -q " complete $(cd "$1" && pwd)/$(basename "$f")\$" "$work/show" ||
-			{ echo "present but not recorded: $f"; return 1; }
-	done
-	# no temporary files
-	[ -z "$(ls -A "$1" | grep '^\.' )" ] || { echo "temporary files left"; return 1; }
-	return 0
-}
 
 for op in write fsync rename commit; do
 	n=1
@@ -39,7 +25,7 @@ for op in write fsync rename commit; do
 		if [ $st = 1 ] || [ $st = 0 ]; then
 			break   # the N-th call of this kind never came: every site was hit
 		fi
-		if [ $st = 4 ] && [ -s "$work/err" ] && consistent "$out" "$led"; then
+		if [ $st = 4 ] && [ -s "$work/err" ] && dc_agree "$out" "$led"; then
 			pass=$((pass + 1))
 		else
 			fail=$((fail + 1))

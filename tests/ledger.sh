@@ -8,6 +8,7 @@ pass=0
 fail=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/dc-ledger.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+. "$TOP_SRCDIR/tests/lib.sh"
 demo="$TOP_SRCDIR/testdata/demo/extract.csv"
 L="$work/ledger.sqlite"
 
@@ -15,19 +16,16 @@ check() { # name condition-status
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS: $1"
 	else fail=$((fail + 1)); echo "FAIL: $1"; fi
 }
-total() { # summary key
-	grep -o "\"totals\": {[^}]*" "$1" | grep -o "\"$2\": [0-9]*" | cut -d' ' -f2
-}
 
 "$DRIPCODE" code -q --ledger "$L" --now 2026-03-14T02:00 -o "$work/r1" "$demo"
-first_coded=$(total "$work/r1/summary.json" coded)
-first_held=$(total "$work/r1/summary.json" held)
-[ "$(total "$work/r1/summary.json" already_billed)" = 0 ]; check "first run bills everything new" $?
+first_coded=$(dc_total "$work/r1/summary.json" coded)
+first_held=$(dc_total "$work/r1/summary.json" held)
+[ "$(dc_total "$work/r1/summary.json" already_billed)" = 0 ]; check "first run bills everything new" $?
 
 "$DRIPCODE" code -q --ledger "$L" --now 2026-03-15T02:00 -o "$work/r2" "$demo"
 uk_first=$(grep -c '^DEMO-UK' "$work/r1/uk-line-items.csv" | tr -d ' ')
-again=$(total "$work/r2/summary.json" already_billed)
-billed=$(( first_coded - $(total "$work/r1/summary.json" no_claim) ))
+again=$(dc_total "$work/r2/summary.json" already_billed)
+billed=$(( first_coded - $(dc_total "$work/r1/summary.json" no_claim) ))
 [ "$again" = "$billed" ] && [ ! -e "$work/r2/uk-line-items.csv" ] &&
 	[ -z "$(ls "$work/r2" | grep '^837')" ] && [ -n "$(ls "$work/r1" | grep '^837')" ]
 check "a re-run bills nothing already billed ($again already billed, $billed billed before)" $?
@@ -37,7 +35,7 @@ check "a re-run bills nothing already billed ($again already billed, $billed bil
 ls "$work"/r1/837* "$work"/r2b/837* | sed 's/.*-\([0-9]*\)\.x12/\1/' | sort | uniq -d >"$work/dup"
 [ ! -s "$work/dup" ] && [ -n "$(ls "$work"/r2b | grep '^837')" ]
 check "a later run on the same ledger never reuses an ISA13" $?
-[ "$(total "$work/r2/summary.json" held)" = "$first_held" ]
+[ "$(dc_total "$work/r2/summary.json" held)" = "$first_held" ]
 check "held encounters are held again, not counted as billed" $?
 
 "$DRIPCODE" code -q --ledger "$work/l2.sqlite" --now 2026-03-14T02:00 -o "$work/r3" "$demo" "$demo"

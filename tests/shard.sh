@@ -9,6 +9,7 @@ pass=0
 fail=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/dc-shard.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+. "$TOP_SRCDIR/tests/lib.sh"
 demo="$TOP_SRCDIR/testdata/demo/extract.csv"
 N=3
 
@@ -16,7 +17,6 @@ check() {
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS: $1"
 	else fail=$((fail + 1)); echo "FAIL: $1"; fi
 }
-total() { grep -o "\"totals\": {[^}]*" "$1" | grep -o "\"$2\": \"*[0-9.]*" | grep -o '[0-9.]*$'; }
 
 "$DRIPCODE" code -q --ledger "$work/single.sqlite" --now 2026-03-14T02:00 -o "$work/single" "$demo"
 k=1
@@ -30,10 +30,10 @@ for key in rows encounters coded held rejected_rows lines claims; do
 	sum=0
 	k=1
 	while [ $k -le $N ]; do
-		sum=$((sum + $(total "$work/s$k/summary.json" $key)))
+		sum=$((sum + $(dc_total "$work/s$k/summary.json" $key)))
 		k=$((k + 1))
 	done
-	[ "$sum" = "$(total "$work/single/summary.json" $key)" ]
+	[ "$sum" = "$(dc_total "$work/single/summary.json" $key)" ]
 	check "shards' $key add up to the single run's" $?
 done
 
@@ -49,8 +49,8 @@ check "no ISA13 used by two shards" $?
 "$DRIPCODE" ledger merge --ledger "$work/merged.sqlite" "$work"/l*.sqlite
 check "ledger merge" $?
 "$DRIPCODE" code -q --ledger "$work/merged.sqlite" --now 2026-03-15T02:00 -o "$work/after" "$demo"
-billed=$(( $(total "$work/single/summary.json" coded) - $(total "$work/single/summary.json" no_claim) ))
-[ "$billed" -gt 0 ] && [ "$(total "$work/after/summary.json" already_billed)" = "$billed" ]
+billed=$(( $(dc_total "$work/single/summary.json" coded) - $(dc_total "$work/single/summary.json" no_claim) ))
+[ "$billed" -gt 0 ] && [ "$(dc_total "$work/after/summary.json" already_billed)" = "$billed" ]
 check "after the merge, everything the shards billed is already billed" $?
 
 "$DRIPCODE" ledger merge --ledger "$work/single.sqlite" "$work/l1.sqlite" 2>"$work/err"

@@ -31,7 +31,7 @@ check() {
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS: $1"
 	else fail=$((fail + 1)); echo "FAIL: $1"; fi
 }
-total() { grep -o "\"totals\": {[^}]*" "$1" | grep -o "\"$2\": \"*[0-9.]*" | grep -o '[0-9.]*$'; }
+. "$TOP_SRCDIR/tests/lib.sh"
 elapsed() { echo $(($(date +%s) - start)); }
 
 if [ "$(id -u)" != 0 ]; then
@@ -231,7 +231,7 @@ task_status() {
 }
 
 sum_totals() { # d|charge OUTDIR KEY: KEY summed over the shards' summaries
-	for s in "$2"/shard-*/out/summary.json; do total "$s" "$3"; done |
+	for s in "$2"/shard-*/out/summary.json; do dc_total "$s" "$3"; done |
 		awk -v k="$1" '{ s += $1 } END { printf(k == "charge" ? "%.2f\n" : "%d\n", s) }'
 }
 
@@ -249,11 +249,11 @@ n_sum=$(ls "$work"/run1/shard-*/out/summary.json 2>/dev/null | wc -l)
 check "each of the $N shards wrote its summary" $?
 
 for key in rows encounters coded held rejected_rows already_billed no_claim lines claims; do
-	[ "$(sum_totals d "$work/run1" $key)" = "$(total "$work/single/summary.json" $key)" ]
+	[ "$(sum_totals d "$work/run1" $key)" = "$(dc_total "$work/single/summary.json" $key)" ]
 	check "shards' $key add up to the single run's" $?
 done
 c_sum=$(sum_totals charge "$work/run1" charge)
-[ "$c_sum" = "$(total "$work/single/summary.json" charge)" ]
+[ "$c_sum" = "$(dc_total "$work/single/summary.json" charge)" ]
 check "shards' charge adds up to the single run's ($c_sum)" $?
 
 sort_lines() { [ -f "$1" ] && tail -n +2 "$1"; }
@@ -293,11 +293,11 @@ check "the merge job merged the $N shards' ledgers" $?
 check "the merged ledger holds the single run's claims ($(sed -n 2,3p "$work/claims.merged" | tr -s ' \n' ' '))" $?
 
 # after the merge, every encounter billed is already billed
-billed=$(( $(total "$work/single/summary.json" coded) - $(total "$work/single/summary.json" no_claim) ))
+billed=$(( $(dc_total "$work/single/summary.json" coded) - $(dc_total "$work/single/summary.json" no_claim) ))
 cp "$work/main.sqlite" "$work/after.sqlite"
 "$DRIPCODE" code -q --ledger "$work/after.sqlite" --now $NOW -o "$work/after" "$demo"
-[ "$billed" -gt 0 ] && [ "$(total "$work/after/summary.json" already_billed)" = "$billed" ] &&
-	[ "$(total "$work/after/summary.json" claims)" = 0 ]
+[ "$billed" -gt 0 ] && [ "$(dc_total "$work/after/summary.json" already_billed)" = "$billed" ] &&
+	[ "$(dc_total "$work/after/summary.json" claims)" = 0 ]
 check "a run with the merged ledger finds all $billed billed encounters already billed" $?
 
 # a second array over the same extract, each task starting from a copy of
@@ -329,15 +329,15 @@ run_task() {
 	t_st=$(scontrol -o show job "$t_job" | grep -o ' ExitCode=[0-9]*' | cut -d= -f2)
 	return "${t_st:-97}"
 }
-s3_billed=$(( $(total "$work/run1/shard-3/out/summary.json" coded) -
-	$(total "$work/run1/shard-3/out/summary.json" no_claim) ))
+s3_billed=$(( $(dc_total "$work/run1/shard-3/out/summary.json" coded) -
+	$(dc_total "$work/run1/shard-3/out/summary.json" no_claim) ))
 run_task rerun --array=3 --export=ALL,DRIPCODE_SHARDS=$N "$array" "$demo" "$work/run1" "$work/main.sqlite"
 st=$?
 [ $st -le 1 ] && [ -f "$work/run1/shard-3/out.2/summary.json" ] &&
-	[ "$(total "$work/run1/shard-3/out.2/summary.json" already_billed)" = "$s3_billed" ] &&
-	[ "$(total "$work/run1/shard-3/out.2/summary.json" claims)" = 0 ] &&
-	[ "$(total "$work/run1/shard-3/out.2/summary.json" encounters)" = \
-	  "$(total "$work/run1/shard-3/out/summary.json" encounters)" ]
+	[ "$(dc_total "$work/run1/shard-3/out.2/summary.json" already_billed)" = "$s3_billed" ] &&
+	[ "$(dc_total "$work/run1/shard-3/out.2/summary.json" claims)" = 0 ] &&
+	[ "$(dc_total "$work/run1/shard-3/out.2/summary.json" encounters)" = \
+	  "$(dc_total "$work/run1/shard-3/out/summary.json" encounters)" ]
 check "shard 3/$N run again (--array=3, DRIPCODE_SHARDS=$N) finds its $s3_billed billed already billed" $?
 DRIPCODE="$DRIPCODE" sh "$merge" "$work/run1" "$work/main.sqlite" 2>"$work/merge.err" &&
 	"$DRIPCODE" ledger show --ledger "$work/main.sqlite" | sed -n '/^claims by scheme:/,/^[a-z]/p' |
