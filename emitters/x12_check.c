@@ -540,7 +540,7 @@ static void on_segment(struct ck *k, const struct sg *s)
 		k->nhl = 0;
 		k->cur_level = 0;
 		k->clm_open = k->lx_open = 0;
-		strcpy(k->prev, "ST");
+		snprintf(k->prev, sizeof k->prev, "%s", "ST");
 		return;
 	}
 	if (is(s, "SE")) {

@@ -9,6 +9,7 @@
 #include "parsers/remit_uk.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/arena.h"
@@ -205,10 +206,10 @@ int dc_uk_remit_next(struct dc_uk_remit_reader *r, const struct dc_uk_remit **ou
 	struct dc_uk_remit_line *lines = c->lines;
 	memset(c, 0, sizeof *c);
 	c->lines = lines;
-	strcpy(c->ref, r->nref);
-	strcpy(c->insurer, r->ninsurer);
-	strcpy(c->payment_date, r->ndate);
-	strcpy(c->invoice, r->ninvoice);
+	snprintf(c->ref, sizeof c->ref, "%s", r->nref);
+	snprintf(c->insurer, sizeof c->insurer, "%s", r->ninsurer);
+	snprintf(c->payment_date, sizeof c->payment_date, "%s", r->ndate);
+	snprintf(c->invoice, sizeof c->invoice, "%s", r->ninvoice);
 	c->src_line = r->nline.src_line;
 	push(r);
 	r->have_next = 0;

@@ -138,7 +138,7 @@ static void add_svc(struct dc_x835 *r, const struct dc_x12_seg *s)
 	dc_x12_copy(l->revenue, sizeof l->revenue, dc_x12_el(s, 4));
 	dc_x12_copy(l->units, sizeof l->units, dc_x12_el(s, 5));
 	if (!l->units[0])
-		strcpy(l->units, "1");   /* SVC05 is required only when not 1 */
+		snprintf(l->units, sizeof l->units, "%s", "1");   /* SVC05 is required only when not 1 */
 	if (dc_x12_has(s, 6)) {
 		dc_x12_copy(l->orig_qual, sizeof l->orig_qual, dc_x12_comp(s, 6, 1, b, sizeof b));
 		dc_x12_copy(l->orig_code, sizeof l->orig_code, dc_x12_comp(s, 6, 2, b, sizeof b));
@@ -263,7 +263,7 @@ static void header(struct dc_x835 *r, const struct dc_x12_seg *s)
 		char d[11];
 		dc_x12_date(dc_x12_el(s, 16), d);
 		if (d[0])
-			strcpy(t->pay_date, d);
+			snprintf(t->pay_date, sizeof t->pay_date, "%s", d);
 	} else if (dc_x12_is(s, "TRN")) {
 		dc_x12_copy(t->trn02, sizeof t->trn02, dc_x12_el(s, 2));
 		dc_x12_copy(t->trn03, sizeof t->trn03, dc_x12_el(s, 3));
@@ -388,7 +388,7 @@ int dc_x835_next(struct dc_x835 *r, struct dc_x835_event *ev)
 				continue;
 			}
 			memset(&r->tx, 0, sizeof r->tx);
-			strcpy(r->tx.isa13, r->isa13);
+			snprintf(r->tx.isa13, sizeof r->tx.isa13, "%s", r->isa13);
 			dc_x12_copy(r->tx.st02, sizeof r->tx.st02, dc_x12_el(s, 2));
 			r->tx.src_line = s->line;
 			r->in_tx = 1;

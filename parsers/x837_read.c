@@ -75,9 +75,9 @@ static void end_claim(struct dc_x837r *r)
 	}
 	if (!c->service_date[0]) {
 		for (size_t i = 0; i < c->nlines && !c->service_date[0]; i++)
-			strcpy(c->service_date, c->lines[i].date);
+			snprintf(c->service_date, sizeof c->service_date, "%s", c->lines[i].date);
 		if (!c->service_date[0])
-			strcpy(c->service_date, r->claim_date);
+			snprintf(c->service_date, sizeof c->service_date, "%s", r->claim_date);
 	}
 	if (!c->kind)
 		c->kind = 'P';
@@ -96,9 +96,9 @@ static void start_claim(struct dc_x837r *r, const struct dc_x12_seg *s)
 	dc_x12_copy(c->claim_id, sizeof c->claim_id, dc_x12_el(s, 1));
 	c->charge = amount(r, s, 2);
 	dc_x12_copy(c->frequency, sizeof c->frequency, dc_x12_comp(s, 5, 3, b, sizeof b));
-	strcpy(c->payer_id, r->payer_id);
-	strcpy(c->payer_name, r->payer_name);
-	strcpy(c->provider, r->provider);
+	snprintf(c->payer_id, sizeof c->payer_id, "%s", r->payer_id);
+	snprintf(c->payer_name, sizeof c->payer_name, "%s", r->payer_name);
+	snprintf(c->provider, sizeof c->provider, "%s", r->provider);
 	c->src_line = s->line;
 	r->claim_date[0] = '\0';
 	r->in_claim = 1;
@@ -122,7 +122,7 @@ static struct dc_x837_line *add_line(struct dc_x837r *r, const struct dc_x12_seg
 	l->line_no = atoi(dc_x12_el(s, 1));
 	if (l->line_no <= 0)
 		l->line_no = (int)c->nlines;
-	strcpy(l->units, "1");
+	snprintf(l->units, sizeof l->units, "%s", "1");
 	return l;
 }
 
