@@ -163,18 +163,46 @@ static void count_warning(struct run *r, const char *rule)
 	r->nwarn++;
 }
 
+static int cmp_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The repeated ids are collected while the input is read (duplicates and
+ * all), then sorted once: every later question is a binary search, so an
+ * input full of repeats costs n log n, not n times the repeats.
+ */
+static void sort_repeated(struct run *r)
+{
+	if (!r->nrepeated)
+		return;
+	qsort(r->repeated, r->nrepeated, sizeof *r->repeated, cmp_ids);
+	size_t n = 1;
+	for (size_t i = 1; i < r->nrepeated; i++) {
+		if (strcmp(r->repeated[i], r->repeated[n - 1]) == 0)
+			free(r->repeated[i]);
+		else
+			r->repeated[n++] = r->repeated[i];
+	}
+	r->nrepeated = n;
+}
+
+/* Index of |id| among the sorted repeated ids, or -1. */
+static long repeated_index(const struct run *r, const char *id)
+{
+	char *const *hit = r->nrepeated ? bsearch(&id, r->repeated, r->nrepeated,
+						  sizeof *r->repeated, cmp_ids) : NULL;
+	return hit ? (long)(hit - r->repeated) : -1;
+}
+
 static int is_repeated(struct run *r, const char *id)
 {
-	for (size_t i = 0; i < r->nrepeated; i++)
-		if (!strcmp(r->repeated[i], id))
-			return 1;
-	return 0;
+	return repeated_index(r, id) >= 0;
 }
 
 static void add_repeated(struct run *r, const char *id)
 {
-	if (is_repeated(r, id))
-		return;
 	if (r->nrepeated == r->caprepeated) {
 		r->caprepeated = r->caprepeated ? r->caprepeated * 2 : 8;
 		r->repeated = dc_xrealloc(r->repeated, r->caprepeated * sizeof *r->repeated);
@@ -656,12 +684,9 @@ static void retract(struct run *r, struct dc_input_stats *st, const char *path, 
 	dc_arena_init(&a, 0);
 	struct dc_encounter enc;
 	while (rd->ops->next(rd, &enc, &a) == 1) {
-		const char *id = enc.f[DC_E_ENCOUNTER_ID];
-		for (size_t i = 0; i < r->nrepeated; i++)
-			if (!strcmp(r->repeated[i], id)) {
-				stage_held(r, &enc, DC_HOLD_INPUT_ORDER, why[i]);
-				break;
-			}
+		long i = repeated_index(r, enc.f[DC_E_ENCOUNTER_ID]);
+		if (i >= 0)
+			stage_held(r, &enc, DC_HOLD_INPUT_ORDER, why[i]);
 		dc_arena_reset(&a);
 	}
 	for (size_t i = 0; i < r->nrepeated; i++)
@@ -1082,6 +1107,7 @@ static void run_input(struct run *r, int idx)
 	 * holds are left out and every fragment is staged again, from a second
 	 * reading of the input, as an input_order hold.
 	 */
+	sort_repeated(r);
 	int (*keep)(void *, const char *) = r->nrepeated ? keep_id : NULL;
 	if (dc_stage_drain(&r->held_stage, keep, r, copy_stage, &r->held_all) < 0)
 		r->res->output_failed = 1;
