@@ -21,7 +21,7 @@ void dc_buf_release(struct dc_buf *b)
 	b->len = b->cap = 0;
 }
 
-static void grow(struct dc_buf *b, size_t n)
+void dc_buf_grow(struct dc_buf *b, size_t n)
 {
 	if (b->len + n + 1 <= b->cap)
 		return;
@@ -30,38 +30,25 @@ static void grow(struct dc_buf *b, size_t n)
 	b->p = dc_xrealloc(b->p, b->cap);
 }
 
-void dc_buf_add(struct dc_buf *b, const void *p, size_t n)
-{
-	grow(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void dc_buf_adds(struct dc_buf *b, const char *s)
-{
-	dc_buf_add(b, s, strlen(s));
-}
-
-void dc_buf_addc(struct dc_buf *b, char c)
-{
-	grow(b, 1);
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
-
 void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	if (b->cap - b->len < 64)
+		dc_buf_grow(b, 64);
+	/* most records fit the room already there: format once */
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
+	if (n <= 0) {
+		b->p[b->len] = '\0';
 		return;
-	grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		dc_buf_grow(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -81,10 +68,15 @@ void dc_buf_csv(struct dc_buf *b, const char *s)
 			break;
 	}
 	dc_buf_addc(b, '"');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			dc_buf_addc(b, '"');
-		dc_buf_addc(b, *p);
+	for (const char *p = s;;) {
+		const char *q = strchr(p, '"');
+		if (!q) {
+			dc_buf_adds(b, p);
+			break;
+		}
+		dc_buf_add(b, p, (size_t)(q + 1 - p));   /* through the quote, */
+		dc_buf_addc(b, '"');                      /* which is doubled */
+		p = q + 1;
 	}
 	dc_buf_addc(b, '"');
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct dc_buf {
 	char *p;
@@ -16,9 +17,24 @@ struct dc_buf {
 void dc_buf_init(struct dc_buf *b);
 void dc_buf_release(struct dc_buf *b);
 static inline void dc_buf_reset(struct dc_buf *b) { b->len = 0; if (b->p) b->p[0] = '\0'; }
-void dc_buf_add(struct dc_buf *b, const void *p, size_t n);
-void dc_buf_adds(struct dc_buf *b, const char *s);
-void dc_buf_addc(struct dc_buf *b, char c);
+/* Makes room for n more bytes and the terminating NUL. */
+void dc_buf_grow(struct dc_buf *b, size_t n);
+static inline void dc_buf_add(struct dc_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		dc_buf_grow(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+static inline void dc_buf_adds(struct dc_buf *b, const char *s) { dc_buf_add(b, s, strlen(s)); }
+static inline void dc_buf_addc(struct dc_buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		dc_buf_grow(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* One CSV field, quoted when it holds a comma, quote, CR or LF (RFC 4180). */

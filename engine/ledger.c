@@ -24,11 +24,13 @@ struct dc_ledger {
 	int64_t run_id;
 	struct dc_diag_sink *ds;
 	sqlite3_stmt *billed, *mark, *add_claim, *add_line, *taken, *add_enc;
-	int in_tx;
+	int in_tx;               /* a file's transaction is open */
+	int bg;                  /* the lookups' own transaction is open */
 	int64_t claim_row;       /* row of the claim added last */
 };
 
 static const char schema[] =
+	"PRAGMA locking_mode=EXCLUSIVE;"
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -58,9 +60,33 @@ static int db_error(struct dc_ledger *l, const char *what)
 			      sqlite3_errmsg(l->db));
 }
 
+/*
+ * Lookups and marks run inside one long deferred transaction of their own,
+ * so that a hundred thousand of them are not a hundred thousand commits of
+ * the temporary table; anything else ends it first (bg_end in exec and
+ * prepare), and it holds nothing that must be durable.
+ */
+static void bg_begin(struct dc_ledger *l)
+{
+	if (l->in_tx || l->bg || !sqlite3_get_autocommit(l->db))
+		return;
+	if (sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		l->bg = 1;
+}
+
+static void bg_end(struct dc_ledger *l)
+{
+	if (!l->bg)
+		return;
+	l->bg = 0;
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int exec(struct dc_ledger *l, const char *sql)
 {
 	char *err = NULL;
+	bg_end(l);
 	if (sqlite3_exec(l->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0, "ledger: %s",
 			       err ? err : "error");
@@ -72,6 +98,7 @@ static int exec(struct dc_ledger *l, const char *sql)
 
 static int prepare(struct dc_ledger *l, sqlite3_stmt **st, const char *sql)
 {
+	bg_end(l);
 	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK)
 		return db_error(l, "cannot prepare a statement");
 	return DC_OK;
@@ -189,6 +216,8 @@ void dc_ledger_close(struct dc_ledger *l)
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
+		bg_end(l);
+	if (l->db)
 		sqlite3_close(l->db);
 	if (l->lockfd >= 0)
 		close(l->lockfd);   /* releases the lock */
@@ -301,6 +330,7 @@ static int step_done(struct dc_ledger *l, sqlite3_stmt *st, const char *what)
 int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
 		     const char *encounter_id)
 {
+	bg_begin(l);
 	sqlite3_bind_text(l->billed, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->billed, 2, scheme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->billed, 3, encounter_id, -1, SQLITE_STATIC);
@@ -317,6 +347,7 @@ int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *sche
 int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,
 		   const char *encounter_id)
 {
+	bg_begin(l);
 	sqlite3_bind_text(l->mark, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->mark, 2, scheme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->mark, 3, encounter_id, -1, SQLITE_STATIC);
@@ -326,6 +357,7 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
 int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char *provider,
 			  const char *encounter_id)
 {
+	bg_begin(l);
 	sqlite3_bind_text(l->taken, 1, claim_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->taken, 2, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->taken, 3, encounter_id, -1, SQLITE_STATIC);
@@ -546,6 +578,7 @@ int dc_ledger_show(struct dc_ledger *l, void *outp)
 
 struct sqlite3 *dc_ledger_db(struct dc_ledger *l)
 {
+	bg_end(l);
 	return l->db;
 }
 

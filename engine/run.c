@@ -249,8 +249,14 @@ static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_
 static void rec_field(struct dc_buf *b, const char *s)
 {
 	dc_buf_addc(b, '\t');
-	for (; *s; s++)
-		dc_buf_addc(b, *s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+	for (;;) {
+		size_t n = strcspn(s, "\t\n\r");
+		dc_buf_add(b, s, n);
+		if (!s[n])
+			break;
+		dc_buf_addc(b, ' ');
+		s += n + 1;
+	}
 }
 
 /*
@@ -298,6 +304,15 @@ struct coded_enc {
 	struct dc_coded coded;
 	int already;                    /* the ledger knows it */
 	int rc;                         /* code_one's status */
+	/*
+	 * The output records of a coded encounter, formatted where it was coded
+	 * (with --jobs, in the coder thread): its lines.csv rows, then its
+	 * uk-line-items.csv rows, then its ledger record and 837 claims. NULL
+	 * when there is nothing to write.
+	 */
+	struct dc_buf *out;
+	size_t lines_len, uk_len, rec_len;
+	int x12_separator;              /* an id lost a separator character */
 };
 
 static int other_shard(const struct run *r, const char *id)
@@ -355,6 +370,33 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 			cd->charge = 0;
 		}
 	}
+}
+
+/* The output records of a coded encounter, into |b| (struct coded_enc). */
+static void format_outputs(struct run *r, const struct dc_encounter *enc, struct coded_enc *ce,
+			   struct dc_buf *b)
+{
+	const struct dc_coded *coded = &ce->coded;
+	ce->out = NULL;
+	if (ce->rc < 0 || ce->already || enc->hold != DC_HOLD_NONE || !coded->nlines)
+		return;
+	dc_buf_reset(b);
+	dc_lines_format(b, enc, coded);
+	ce->lines_len = b->len;
+	if (enc->scheme == DC_SCHEME_UK && r->o->write_claims && !r->o->dry_run)
+		dc_uk_items_format(b, enc, coded, &r->rules);
+	ce->uk_len = b->len - ce->lines_len;
+	if (r->ledger) {
+		claim_record(b, enc, coded, r->o->rebill, r->o->profile);
+		if (enc->scheme == DC_SCHEME_US) {
+			dc_buf_adds(b, "X\n");
+			struct dc_x12_claim_opts xo = { r->o->rebill ? '7' : '1', NULL };
+			ce->x12_separator = dc_x12_claim_format_opts(b, enc, coded, r->o->profile,
+								      &r->rules, &xo) > 0;
+		}
+	}
+	ce->rec_len = b->len - ce->lines_len - ce->uk_len;
+	ce->out = b;
 }
 
 /* Everything that must happen in input order: accounting, holds, outputs. */
@@ -426,27 +468,17 @@ static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded
 		fr.no_claim = coded.nlines == 0;
 		fr.charge = coded.charge;
 		if (coded.nlines) {
-			struct dc_buf *b = &r->buf;
-			dc_buf_reset(b);
-			dc_lines_format(b, enc, &coded);
-			copy_out(&r->lc, id, b->p, b->len);
-			if (enc->scheme == DC_SCHEME_UK && r->o->write_claims && !r->o->dry_run) {
-				dc_buf_reset(b);
-				dc_uk_items_format(b, enc, &coded, &r->rules);
-				if (b->len)
-					copy_out(&r->uc, id, b->p, b->len);
-			}
+			if (!ce->out)
+				format_outputs(r, enc, ce, &r->buf);
+			const char *p = ce->out->p;
+			copy_out(&r->lc, id, p, ce->lines_len);
+			if (ce->uk_len)
+				copy_out(&r->uc, id, p + ce->lines_len, ce->uk_len);
 			if (r->ledger) {
-				dc_buf_reset(b);
-				claim_record(b, enc, &coded, r->o->rebill, r->o->profile);
-				if (enc->scheme == DC_SCHEME_US) {
-					dc_buf_adds(b, "X\n");
-					struct dc_x12_claim_opts xo = { r->o->rebill ? '7' : '1', NULL };
-					if (dc_x12_claim_format_opts(b, enc, &coded, r->o->profile,
-								     &r->rules, &xo) > 0)
-						count_warning(r, "X12-SEPARATOR");
-				}
-				if (dc_stage_put(&r->claims_stage, id, b->p, b->len) < 0)
+				if (ce->x12_separator)
+					count_warning(r, "X12-SEPARATOR");
+				if (dc_stage_put(&r->claims_stage, id, p + ce->lines_len + ce->uk_len,
+						 ce->rec_len) < 0)
 					r->res->output_failed = 1;
 			}
 		}
@@ -510,7 +542,9 @@ static int move_claims(void *ctx, const char *id, const char *p, size_t n)
 		return DC_ERR_BUG;
 	/* the claim type sits between the second and third tabs */
 	int uk = t3 - t2 - 1 == 2 && !memcmp(t2 + 1, "UK", 2);
-	if (dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id) < 0)
+	/* only a later input of this run reads the mark */
+	if (r->cur + 1 < r->o->ninputs &&
+	    dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id) < 0)
 		return DC_ERR_IO;
 	if (uk) {
 		r->uk_invoices++;
@@ -812,6 +846,7 @@ struct slot {
 	struct dc_arena arena;
 	struct dc_encounter enc;
 	struct coded_enc ce;            /* filled by the coder thread */
+	struct dc_buf out;              /* ce.out: its output records */
 	int status;                     /* what next() returned */
 	uint64_t raw_bytes;
 	struct held_reject *rej;
@@ -924,8 +959,10 @@ static void *pipe_coder(void *arg)
 		}
 		struct slot *s = &p->slots[mine % PIPE_SLOTS];
 		int more = s->status == 1;
-		if (more)
+		if (more) {
 			code_encounter(p->r, &s->enc, &s->arena, &s->ce);
+			format_outputs(p->r, &s->enc, &s->ce, &s->out);
+		}
 		mine++;
 		if (!more || mine % PIPE_BATCH == 0) {
 			pthread_mutex_lock(&p->mu);
@@ -947,8 +984,10 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 	t.last = t.t0;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	for (int i = 0; i < PIPE_SLOTS; i++)
+	for (int i = 0; i < PIPE_SLOTS; i++) {
 		dc_arena_init(&p->slots[i].arena, 0);
+		dc_buf_init(&p->slots[i].out);
+	}
 	p->r = r;
 	p->rd = rd;
 	p->in = in;
@@ -967,8 +1006,10 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 		rd->rejects = saved_rejects;
 		rd->ds = saved_rd_ds;
 		in->ds = saved_in_ds;
-		for (int i = 0; i < PIPE_SLOTS; i++)
+		for (int i = 0; i < PIPE_SLOTS; i++) {
 			dc_arena_release(&p->slots[i].arena);
+			dc_buf_release(&p->slots[i].out);
+		}
 		free(p);
 		return read_serial(r, rd, in, idx, st);
 	}
@@ -1039,6 +1080,7 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 	in->ds = saved_in_ds;
 	for (int i = 0; i < PIPE_SLOTS; i++) {
 		dc_arena_release(&p->slots[i].arena);
+		dc_buf_release(&p->slots[i].out);
 		free(p->slots[i].rej);
 		free(p->slots[i].diag);
 	}
