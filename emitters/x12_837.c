@@ -135,14 +135,29 @@ static void end(struct w *w)
 static char *amount(int64_t cents, char *buf, size_t n)
 {
 	uint64_t v = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
-	const char *sign = cents < 0 ? "-" : "";
 	unsigned f = (unsigned)(v % 100);
-	if (f == 0)
-		snprintf(buf, n, "%s%llu", sign, (unsigned long long)(v / 100));
-	else if (f % 10 == 0)
-		snprintf(buf, n, "%s%llu.%u", sign, (unsigned long long)(v / 100), f / 10);
-	else
-		snprintf(buf, n, "%s%llu.%02u", sign, (unsigned long long)(v / 100), f);
+	char tmp[32], *q = tmp + sizeof tmp;
+	*--q = '\0';
+	if (f % 10)
+		*--q = (char)('0' + f % 10);
+	if (f)
+		*--q = (char)('0' + f / 10);
+	if (f)
+		*--q = '.';
+	uint64_t w = v / 100;
+	do {
+		*--q = (char)('0' + w % 10);
+		w /= 10;
+	} while (w);
+	if (cents < 0)
+		*--q = '-';
+	size_t len = (size_t)(tmp + sizeof tmp - 1 - q);
+	if (len >= n)
+		len = n ? n - 1 : 0;
+	if (n) {
+		memcpy(buf, q, len);
+		buf[len] = '\0';
+	}
 	return buf;
 }
 
@@ -151,7 +166,19 @@ static char *d8(int32_t day, char *buf, size_t n)
 {
 	int y, m, d;
 	dc_civil_from_days(day, &y, &m, &d);
-	snprintf(buf, n, "%04d%02d%02d", y, m, d);
+	if (n < 9 || y < 0 || y > 9999) {
+		snprintf(buf, n, "%04d%02d%02d", y, m, d);
+		return buf;
+	}
+	const int v[3] = { y, m, d }, w[3] = { 4, 2, 2 };
+	char *o = buf;
+	for (int i = 0; i < 3; i++) {
+		int x = v[i];
+		for (int k = w[i] - 1; k >= 0; k--, x /= 10)
+			o[k] = (char)('0' + x % 10);
+		o += w[i];
+	}
+	*o = '\0';
 	return buf;
 }
 

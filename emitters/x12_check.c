@@ -28,6 +28,7 @@ struct tok {
 
 struct sg {
 	struct tok id;
+	uint32_t key;               /* the id's bytes packed (SEG_KEY) */
 	struct tok el[MAXEL + 1];   /* el[1] .. el[nel] */
 	int nel;
 	unsigned long no;           /* 1-based segment number in the interchange */
@@ -97,7 +98,7 @@ static struct tok E(const struct sg *s, int i)
 	return i >= 1 && i <= s->nel ? s->el[i] : t;
 }
 
-static int eq(struct tok t, const char *v)
+static inline int eq(struct tok t, const char *v)
 {
 	return t.n == strlen(v) && !memcmp(t.s, v, t.n);
 }
@@ -107,9 +108,16 @@ static int teq(struct tok a, struct tok b)
 	return a.n == b.n && !memcmp(a.s, b.s, a.n);
 }
 
-static int is(const struct sg *s, const char *id)
+/* A segment id of two or three characters as one number. */
+static inline uint32_t seg_key(const char *id, size_t n)
 {
-	return eq(s->id, id);
+	return (uint32_t)(unsigned char)id[0] | (uint32_t)(unsigned char)id[1] << 8 |
+	       (n > 2 ? (uint32_t)(unsigned char)id[2] << 16 : 0);
+}
+
+static inline int is(const struct sg *s, const char *id)
+{
+	return s->key == seg_key(id, strlen(id));
 }
 
 /* Component |i| (1-based) of element |t|. */
@@ -270,7 +278,7 @@ static void close_claim(struct ck *k, const struct sg *s)
 	if (k->lx == 0)
 		bad(k, s, "claim without service lines before this segment");
 	if (k->line_sum != k->clm_total) {
-		struct sg at = { { "CLM", 3 }, { { 0 } }, 0, k->clm_no };
+		struct sg at = { { "CLM", 3 }, 0, { { 0, 0 } }, 0, k->clm_no };
 		bad(k, &at, "CLM02 is not the sum of its line charges");
 	}
 	k->nrefs = 0;
@@ -540,7 +548,7 @@ static void on_segment(struct ck *k, const struct sg *s)
 		k->nhl = 0;
 		k->cur_level = 0;
 		k->clm_open = k->lx_open = 0;
-		snprintf(k->prev, sizeof k->prev, "%s", "ST");
+		memcpy(k->prev, "ST", 3);
 		return;
 	}
 	if (is(s, "SE")) {
@@ -587,7 +595,9 @@ static void on_segment(struct ck *k, const struct sg *s)
 		return;
 	}
 	on_st_segment(k, s);
-	snprintf(k->prev, sizeof k->prev, "%.*s", (int)(s->id.n < 3 ? s->id.n : 3), s->id.s);
+	size_t idn = s->id.n < 3 ? s->id.n : 3;
+	memcpy(k->prev, s->id.s, idn);
+	k->prev[idn] = '\0';
 }
 
 int dc_x12_self_check(const char *data, size_t len, struct dc_diag_sink *ds)
@@ -643,7 +653,7 @@ int dc_x12_self_check(const char *data, size_t len, struct dc_diag_sink *ds)
 		}
 		const char *p = data + pos, *e = t;
 		pos = (size_t)(t - data) + 1;
-		memset(&s, 0, sizeof s);
+		s.nel = 0;   /* E() reads only el[1..nel] */
 		s.no = ++no;
 		const char *q = memchr(p, k.es, (size_t)(e - p));
 		s.id.s = p;
@@ -651,6 +661,7 @@ int dc_x12_self_check(const char *data, size_t len, struct dc_diag_sink *ds)
 		int idok = s.id.n >= 2 && s.id.n <= 3;
 		for (size_t i = 0; i < s.id.n && idok; i++)
 			idok = isupper((unsigned char)p[i]) || isdigit((unsigned char)p[i]);
+		s.key = idok ? seg_key(p, s.id.n) : 0;
 		if (!idok) {
 			bad(&k, &s, "not a segment id");
 			continue;

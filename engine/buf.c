@@ -30,6 +30,19 @@ void dc_buf_grow(struct dc_buf *b, size_t n)
 	b->p = dc_xrealloc(b->p, b->cap);
 }
 
+void dc_buf_int(struct dc_buf *b, long long v)
+{
+	char tmp[24], *q = tmp + sizeof tmp;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--q = '-';
+	dc_buf_add(b, q, (size_t)(tmp + sizeof tmp - q));
+}
+
 void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -35,6 +35,8 @@ static inline void dc_buf_addc(struct dc_buf *b, char c)
 	b->p[b->len++] = c;
 	b->p[b->len] = '\0';
 }
+/* The decimal digits of |v| (with a minus sign when negative). */
+void dc_buf_int(struct dc_buf *b, long long v);
 void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* One CSV field, quoted when it holds a comma, quote, CR or LF (RFC 4180). */

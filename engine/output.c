@@ -28,7 +28,7 @@ int dc_out_open(struct dc_out *o, const char *dir, const char *name, mode_t mode
 {
 	memset(o, 0, sizeof *o);
 	o->ds = ds;
-	o->cap = 64 * 1024;
+	o->cap = 256 * 1024;
 	o->buf = dc_xmalloc(o->cap);
 	o->name = dc_xstrdup(name);
 	if (!dir && strcmp(name, "-") == 0) {

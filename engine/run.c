@@ -285,14 +285,18 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 			rec_field(b, enc->f[DC_E_ENCOUNTER_ID]);
 			rec_field(b, enc->f[DC_E_PAYER_ID]);
 			rec_field(b, dc_date_format(enc->service_day, num, sizeof num));
-			dc_buf_printf(b, "\t%lld\t%s\n", (long long)total, rebill ? "7" : "1");
+			dc_buf_addc(b, '\t');
+			dc_buf_int(b, (long long)total);
+			dc_buf_adds(b, rebill ? "\t7\n" : "\t1\n");
 			prev = l->claim_id;
 		}
-		dc_buf_printf(b, "L\t%d", l->line_no);
+		dc_buf_adds(b, "L\t");
+		dc_buf_int(b, l->line_no);
 		rec_field(b, l->code);
 		rec_field(b, l->modifiers);
 		rec_field(b, dc_dec_format(l->units, num, sizeof num));
-		dc_buf_printf(b, "\t%lld", (long long)l->charge);
+		dc_buf_addc(b, '\t');
+		dc_buf_int(b, (long long)l->charge);
 		dc_x12_clean(p, l->line_control, 50, ctl, sizeof ctl);
 		rec_field(b, enc->scheme == DC_SCHEME_UK ? l->line_control : ctl);
 		dc_buf_addc(b, '\n');
@@ -855,11 +859,23 @@ struct slot {
 	size_t ndiag, capdiag;
 };
 
+/*
+ * A count one thread advances and another waits on: encounters read, coded,
+ * written. The waiter says how far it wants the count to go before it is
+ * woken, so a thread that is ahead sleeps for a batch, not for every item.
+ */
+struct pipe_count {
+	unsigned long n;
+	int done;                       /* n is final */
+	int waiting;
+	unsigned long want;
+	pthread_cond_t cv;
+};
+
 struct pipe {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	struct slot slots[PIPE_SLOTS];
-	unsigned long produced, coded, consumed;
+	struct pipe_count produced, coded, consumed;
 	struct run *r;
 	struct dc_reader *rd;
 	struct dc_input *in;
@@ -897,11 +913,39 @@ static void pipe_diag(void *ctx, const struct dc_diag *d)
 }
 
 /*
- * The counters are published in batches: one lock and one wake-up per
- * PIPE_BATCH encounters, not per encounter (per-encounter hand-offs spent
- * more time in futex calls than they saved).
+ * The counts are published in batches: one lock per PIPE_BATCH encounters,
+ * and a wake-up only when the waiting thread has PIPE_WAKE encounters to go
+ * on with (per-encounter hand-offs spent more time in futex calls than they
+ * saved).
  */
 #define PIPE_BATCH 16
+#define PIPE_WAKE 64
+
+static void publish(struct pipe *p, struct pipe_count *c, unsigned long n, int done)
+{
+	pthread_mutex_lock(&p->mu);
+	c->n = n;
+	c->done |= done;
+	if (c->waiting && (c->done || c->n >= c->want))
+		pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits until c passes |beyond| (or is final); wakes at |want| or the end. */
+static unsigned long await(struct pipe *p, struct pipe_count *c, unsigned long beyond,
+			   unsigned long want)
+{
+	pthread_mutex_lock(&p->mu);
+	while (c->n <= beyond && !c->done) {
+		c->waiting = 1;
+		c->want = want;
+		pthread_cond_wait(&c->cv, &p->mu);
+	}
+	c->waiting = 0;
+	unsigned long n = c->n;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
 
 static void *pipe_reader(void *arg)
 {
@@ -909,13 +953,9 @@ static void *pipe_reader(void *arg)
 	unsigned long mine = 0, consumed = 0;
 	for (;;) {
 		if (mine - consumed == PIPE_SLOTS) {
-			pthread_mutex_lock(&p->mu);
-			p->produced = mine;
-			pthread_cond_broadcast(&p->cv);
-			while (mine - p->consumed == PIPE_SLOTS)
-				pthread_cond_wait(&p->cv, &p->mu);
-			consumed = p->consumed;
-			pthread_mutex_unlock(&p->mu);
+			publish(p, &p->produced, mine, 0);
+			consumed = await(p, &p->consumed, mine - PIPE_SLOTS,
+					 mine - PIPE_SLOTS + PIPE_WAKE);
 		}
 		struct slot *s = &p->slots[mine % PIPE_SLOTS];
 		p->cur = s;
@@ -931,13 +971,8 @@ static void *pipe_reader(void *arg)
 		}
 		mine++;
 		int more = s->status == 1;
-		if (!more || mine % PIPE_BATCH == 0) {
-			pthread_mutex_lock(&p->mu);
-			p->produced = mine;
-			pthread_cond_broadcast(&p->cv);
-			consumed = p->consumed;
-			pthread_mutex_unlock(&p->mu);
-		}
+		if (!more || mine % PIPE_BATCH == 0)
+			publish(p, &p->produced, mine, !more);
 		if (!more)
 			return NULL;
 	}
@@ -949,13 +984,8 @@ static void *pipe_coder(void *arg)
 	unsigned long mine = 0, produced = 0;
 	for (;;) {
 		if (mine == produced) {
-			pthread_mutex_lock(&p->mu);
-			p->coded = mine;
-			pthread_cond_broadcast(&p->cv);
-			while (p->produced == mine)
-				pthread_cond_wait(&p->cv, &p->mu);
-			produced = p->produced;
-			pthread_mutex_unlock(&p->mu);
+			publish(p, &p->coded, mine, 0);
+			produced = await(p, &p->produced, mine, mine + PIPE_WAKE);
 		}
 		struct slot *s = &p->slots[mine % PIPE_SLOTS];
 		int more = s->status == 1;
@@ -964,13 +994,8 @@ static void *pipe_coder(void *arg)
 			format_outputs(p->r, &s->enc, &s->ce, &s->out);
 		}
 		mine++;
-		if (!more || mine % PIPE_BATCH == 0) {
-			pthread_mutex_lock(&p->mu);
-			p->coded = mine;
-			pthread_cond_broadcast(&p->cv);
-			produced = p->produced;
-			pthread_mutex_unlock(&p->mu);
-		}
+		if (!more || mine % PIPE_BATCH == 0)
+			publish(p, &p->coded, mine, !more);
 		if (!more)
 			return NULL;
 	}
@@ -983,7 +1008,9 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 	struct ticker t = { now_s(), 0, { st->path, 0, in->size, 0, 0, 0 } };
 	t.last = t.t0;
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	pthread_cond_init(&p->produced.cv, NULL);
+	pthread_cond_init(&p->coded.cv, NULL);
+	pthread_cond_init(&p->consumed.cv, NULL);
 	for (int i = 0; i < PIPE_SLOTS; i++) {
 		dc_arena_init(&p->slots[i].arena, 0);
 		dc_buf_init(&p->slots[i].out);
@@ -1017,13 +1044,9 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 	unsigned long mine = 0, ready = 0;
 	for (;;) {
 		if (mine == ready) {
-			pthread_mutex_lock(&p->mu);
-			p->consumed = mine;
-			pthread_cond_broadcast(&p->cv);
-			while ((have_coder ? p->coded : p->produced) == mine)
-				pthread_cond_wait(&p->cv, &p->mu);
-			ready = have_coder ? p->coded : p->produced;
-			pthread_mutex_unlock(&p->mu);
+			publish(p, &p->consumed, mine, 0);
+			ready = await(p, have_coder ? &p->coded : &p->produced, mine,
+				      mine + PIPE_WAKE);
 		}
 		struct slot *s = &p->slots[mine % PIPE_SLOTS];
 		for (size_t i = 0; i < s->ndiag; i++) {
@@ -1057,19 +1080,11 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 		}
 		mine++;
 		if (rc != 1) {
-			pthread_mutex_lock(&p->mu);
-			p->consumed = mine;
-			pthread_cond_broadcast(&p->cv);
-			pthread_mutex_unlock(&p->mu);
+			publish(p, &p->consumed, mine, 1);
 			break;
 		}
-		if (mine % PIPE_BATCH == 0) {
-			pthread_mutex_lock(&p->mu);
-			p->consumed = mine;
-			pthread_cond_broadcast(&p->cv);
-			ready = have_coder ? p->coded : p->produced;
-			pthread_mutex_unlock(&p->mu);
-		}
+		if (mine % PIPE_BATCH == 0)
+			publish(p, &p->consumed, mine, 0);
 	}
 	pthread_join(th, NULL);
 	if (have_coder)
@@ -1085,7 +1100,9 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 		free(p->slots[i].diag);
 	}
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->produced.cv);
+	pthread_cond_destroy(&p->coded.cv);
+	pthread_cond_destroy(&p->consumed.cv);
 	free(p);
 	return rc;
 }
@@ -1421,8 +1438,120 @@ static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *c
 
 /* ---- 837 files ------------------------------------------------------------ */
 
+/*
+ * With --jobs, an 837 file's ledger records are written by a second thread
+ * while the file itself is built and checked: next_body hands them over in
+ * batches; the file is committed only once the recorder has caught up.
+ * Between dc_ledger_file_begin and that wait, only the recorder uses the
+ * ledger.
+ */
+struct recorder {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct dc_buf work, fill;       /* the batch being recorded, the next one */
+	int busy, quit, status;
+	struct run *r;
+};
+
+#define RECORD_BATCH (256 * 1024)
+
+static void *recorder_main(void *arg)
+{
+	struct recorder *rec = arg;
+	pthread_mutex_lock(&rec->mu);
+	for (;;) {
+		while (!rec->busy && !rec->quit)
+			pthread_cond_wait(&rec->cv, &rec->mu);
+		if (!rec->busy)
+			break;
+		int failed = rec->status < 0;
+		pthread_mutex_unlock(&rec->mu);
+		int st = DC_OK;
+		if (!failed && rec->work.len) {
+			struct record_ctx rc = { rec->r, 0 };
+			st = record_one(&rc, "", rec->work.p, rec->work.len);
+		}
+		dc_buf_reset(&rec->work);
+		pthread_mutex_lock(&rec->mu);
+		if (st < 0 && rec->status == DC_OK)
+			rec->status = st;
+		rec->busy = 0;
+		pthread_cond_broadcast(&rec->cv);
+	}
+	pthread_mutex_unlock(&rec->mu);
+	return NULL;
+}
+
+static int recorder_start(struct recorder *rec, struct run *r)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->r = r;
+	dc_buf_init(&rec->work);
+	dc_buf_init(&rec->fill);
+	pthread_mutex_init(&rec->mu, NULL);
+	pthread_cond_init(&rec->cv, NULL);
+	if (pthread_create(&rec->th, NULL, recorder_main, rec) != 0) {
+		pthread_mutex_destroy(&rec->mu);
+		pthread_cond_destroy(&rec->cv);
+		dc_buf_release(&rec->work);
+		dc_buf_release(&rec->fill);
+		return -1;
+	}
+	return 0;
+}
+
+/* Waits for the batch in hand; returns the first failure so far, or 0. */
+static int recorder_wait(struct recorder *rec)
+{
+	pthread_mutex_lock(&rec->mu);
+	while (rec->busy)
+		pthread_cond_wait(&rec->cv, &rec->mu);
+	int st = rec->status;
+	pthread_mutex_unlock(&rec->mu);
+	return st;
+}
+
+/* Hands over what next_body has gathered. */
+static void recorder_hand(struct recorder *rec)
+{
+	recorder_wait(rec);
+	struct dc_buf t = rec->work;
+	rec->work = rec->fill;
+	rec->fill = t;
+	dc_buf_reset(&rec->fill);
+	pthread_mutex_lock(&rec->mu);
+	rec->busy = 1;
+	pthread_cond_broadcast(&rec->cv);
+	pthread_mutex_unlock(&rec->mu);
+}
+
+/* Everything handed over is recorded; returns its status and clears it. */
+static int recorder_finish_file(struct recorder *rec)
+{
+	if (rec->fill.len)
+		recorder_hand(rec);
+	int st = recorder_wait(rec);
+	rec->status = DC_OK;
+	return st;
+}
+
+static void recorder_stop(struct recorder *rec)
+{
+	pthread_mutex_lock(&rec->mu);
+	rec->quit = 1;
+	pthread_cond_broadcast(&rec->cv);
+	pthread_mutex_unlock(&rec->mu);
+	pthread_join(rec->th, NULL);
+	pthread_mutex_destroy(&rec->mu);
+	pthread_cond_destroy(&rec->cv);
+	dc_buf_release(&rec->work);
+	dc_buf_release(&rec->fill);
+}
+
 struct w837 {
 	struct run *r;
+	struct recorder *rec;           /* NULL: records in this thread */
 	struct dc_stage *st;
 	struct dc_stage_iter it;
 	int pending, eof;
@@ -1465,15 +1594,21 @@ static int next_body(void *ctx, const char **body, size_t *len)
 		return 0;   /* the record opens the next file */
 	w->pending = 0;
 	w->claims += k;
-	struct record_ctx rc = { w->r, 0 };
 	size_t head = (size_t)(x + 1 - w->pp);
-	char *ledger_part = dc_xmalloc(head + 1);
-	memcpy(ledger_part, w->pp, head);
-	ledger_part[head] = '\0';
-	int st = record_one(&rc, w->pid, ledger_part, head);
-	free(ledger_part);
-	if (st < 0)
-		return st;
+	if (w->rec) {
+		dc_buf_add(&w->rec->fill, w->pp, head);
+		if (w->rec->fill.len >= RECORD_BATCH)
+			recorder_hand(w->rec);
+	} else {
+		struct record_ctx rc = { w->r, 0 };
+		char *ledger_part = dc_xmalloc(head + 1);
+		memcpy(ledger_part, w->pp, head);
+		ledger_part[head] = '\0';
+		int st = record_one(&rc, w->pid, ledger_part, head);
+		free(ledger_part);
+		if (st < 0)
+			return st;
+	}
 	*body = x + 3;
 	*len = w->pn - (size_t)(x + 3 - w->pp);
 	return 1;
@@ -1506,6 +1641,9 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		return;
 	}
 	const char *key = dc_profile_key(r->o->profile);
+	struct recorder rec;
+	if (r->o->jobs > 1 && recorder_start(&rec, r) == 0)
+		w.rec = &rec;
 	while (!w.eof || w.pending) {
 		long isa13, gs06;
 		char name[64], final[4096];
@@ -1527,6 +1665,12 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		w.claims = 0;
 		int rc = dc_x12_file_write(&o, kind, r->o->profile, isa13, gs06, r->o->now,
 					   next_body, &w, r->ds);
+		if (w.rec) {
+			/* the ledger is the recorder's until it has caught up */
+			int rst = recorder_finish_file(w.rec);
+			if (rc == DC_OK && rst < 0)
+				rc = rst;
+		}
 		if (rc == DC_OK)
 			rc = dc_out_sync(&o);
 		if (rc == DC_OK) {
@@ -1557,6 +1701,8 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		dc_ledger_file_complete(r->ledger, file_id);
 		add_info(r, name, w.claims, bytes);
 	}
+	if (w.rec)
+		recorder_stop(w.rec);
 	dc_stage_iter_release(&w.it);
 	dc_stage_clear(claims);
 }

@@ -10,6 +10,8 @@ int dc_stage_open(struct dc_stage *s)
 {
 	s->records = 0;
 	s->f = tmpfile();
+	if (s->f)
+		setvbuf(s->f, NULL, _IOFBF, 256 * 1024);   /* fewer, larger system calls */
 	return s->f ? DC_OK : DC_ERR_IO;
 }
 

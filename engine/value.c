@@ -200,7 +200,22 @@ char *dc_date_format(int32_t days, char *buf, size_t n)
 {
 	int y, m, d;
 	dc_civil_from_days(days, &y, &m, &d);
-	snprintf(buf, n, "%04d-%02d-%02d", y, m, d);
+	if (n < 11 || y < 0 || y > 9999) {
+		snprintf(buf, n, "%04d-%02d-%02d", y, m, d);
+		return buf;
+	}
+	/* by hand: dates are formatted for every line written */
+	const int v[3] = { y, m, d }, w[3] = { 4, 2, 2 };
+	char *o = buf;
+	for (int i = 0; i < 3; i++) {
+		int x = v[i];
+		for (int k = w[i] - 1; k >= 0; k--, x /= 10)
+			o[k] = (char)('0' + x % 10);
+		o += w[i];
+		if (i < 2)
+			*o++ = '-';
+	}
+	*o = '\0';
 	return buf;
 }
 
