@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -715,18 +716,19 @@ static const struct command {
  * just before the writer checks it.
  */
 static char fail_op[16];
-static long fail_at, fail_seen;
+static long fail_at;
+static atomic_long fail_seen;   /* the writer and the ledger thread both count */
 
 static int injected_failure(const char *op)
 {
 	if (!strcmp(fail_op, "kill") && strcmp(op, "selfcheck") != 0) {
-		if (++fail_seen == fail_at)
+		if (atomic_fetch_add(&fail_seen, 1) + 1 == fail_at)
 			raise(SIGKILL);
 		return 0;
 	}
 	if (strcmp(op, fail_op) != 0)
 		return 0;
-	return ++fail_seen == fail_at ? ENOSPC : 0;
+	return atomic_fetch_add(&fail_seen, 1) + 1 == fail_at ? ENOSPC : 0;
 }
 
 static int out_fail(const char *op, const char *path)

@@ -115,10 +115,10 @@ static inline uint32_t seg_key(const char *id, size_t n)
 	       (n > 2 ? (uint32_t)(unsigned char)id[2] << 16 : 0);
 }
 
-static inline int is(const struct sg *s, const char *id)
-{
-	return s->key == seg_key(id, strlen(id));
-}
+/* |s| is the segment named by the string literal |lit| */
+#define is(s, lit) \
+	((s)->key == ((uint32_t)(unsigned char)(lit)[0] | (uint32_t)(unsigned char)(lit)[1] << 8 | \
+		      (sizeof(lit) > 3 ? (uint32_t)(unsigned char)(lit)[2] << 16 : 0)))
 
 /* Component |i| (1-based) of element |t|. */
 static struct tok C(struct tok t, int i, char cs)
@@ -212,7 +212,7 @@ static void req_for(struct ck *k, const struct sg *s)
 		{ "SE", { 1, 2 } }, { "GE", { 1, 2 } }, { "IEA", { 1, 2 } },
 	};
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++)
-		if (is(s, t[i].id)) {
+		if (t[i].id[0] == s->id.s[0] && s->key == seg_key(t[i].id, strlen(t[i].id))) {
 			required(k, s, t[i].el);
 			break;
 		}
@@ -446,7 +446,7 @@ static void on_st_segment(struct ck *k, const struct sg *s)
 	} else if (is(s, "SV1") || is(s, "SV2")) {
 		if (strcmp(k->prev, "LX"))
 			bad(k, s, "service segment does not follow LX");
-		if (is(s, k->inst ? "SV1" : "SV2"))
+		if (k->inst ? is(s, "SV1") : is(s, "SV2"))
 			bad(k, s, "service segment of the other 837 version");
 		struct tok proc = E(s, k->inst ? 2 : 1);
 		if (!eq(C(proc, 1, k->cs), "HC"))

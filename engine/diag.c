@@ -1,7 +1,11 @@
 #include "engine/diag.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+/* threads of one run (--jobs) may report at once: one message at a time */
+static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
 
 int dc_diag_vreport(struct dc_diag_sink *ds, enum dc_severity sev, int code,
 		    const char *input, unsigned long line, int sys_errno,
@@ -20,12 +24,14 @@ int dc_diag_vreport(struct dc_diag_sink *ds, enum dc_severity sev, int code,
 	}
 	if (!ds)
 		return code;
+	pthread_mutex_lock(&diag_mu);
 	if (sev == DC_SEV_ERROR)
 		ds->nerrors++;
 	else if (sev == DC_SEV_WARNING)
 		ds->nwarnings++;
 	if (ds->emit)
 		ds->emit(ds->ctx, &d);
+	pthread_mutex_unlock(&diag_mu);
 	return code;
 }
 
@@ -47,4 +53,16 @@ int dc_diag_syserr(struct dc_diag_sink *ds, int code, const char *input,
 	dc_diag_vreport(ds, DC_SEV_ERROR, code, input, 0, sys_errno, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void dc_diag_forward(struct dc_diag_sink *ds, const struct dc_diag *d)
+{
+	pthread_mutex_lock(&diag_mu);
+	if (d->sev == DC_SEV_ERROR)
+		ds->nerrors++;
+	else if (d->sev == DC_SEV_WARNING)
+		ds->nwarnings++;
+	if (ds->emit)
+		ds->emit(ds->ctx, d);
+	pthread_mutex_unlock(&diag_mu);
 }

@@ -31,6 +31,8 @@ struct dc_diag_sink {
  * Reports a diagnostic and returns |code| so callers can write
  * `return dc_diag_report(...)`.
  */
+/* Counts and emits a diagnostic made elsewhere (another thread's sink). */
+void dc_diag_forward(struct dc_diag_sink *ds, const struct dc_diag *d);
 int dc_diag_report(struct dc_diag_sink *ds, enum dc_severity sev, int code,
 		   const char *input, unsigned long line, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

@@ -375,6 +375,38 @@ int dc_ledger_file_begin(struct dc_ledger *l)
 	return DC_OK;
 }
 
+/* The first number at or after |v| that shard k of n may use. */
+static long shard_number(long v, int shard_k, int shard_n)
+{
+	if (shard_n > 1)
+		while (v % shard_n != shard_k % shard_n)
+			v++;
+	return v;
+}
+
+int dc_ledger_peek_control(struct dc_ledger *l, const char *key, int shard_k, int shard_n,
+			   long after_isa13, long after_gs06, long *isa13, long *gs06)
+{
+	if (after_isa13 > 0) {
+		*isa13 = shard_number(after_isa13 + 1, shard_k, shard_n);
+		*gs06 = shard_number(after_gs06 + 1, shard_k, shard_n);
+		return DC_OK;
+	}
+	sqlite3_stmt *st;
+	if (prepare(l, &st, "SELECT next_isa13, next_gs06 FROM control WHERE key=?1") < 0)
+		return DC_ERR_IO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*isa13 = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 1;
+	*gs06 = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 1) : 1;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(l, "cannot read the control numbers");
+	*isa13 = shard_number(*isa13, shard_k, shard_n);
+	*gs06 = shard_number(*gs06, shard_k, shard_n);
+	return DC_OK;
+}
+
 int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, int shard_n,
 			   long *isa13, long *gs06)
 {
@@ -396,12 +428,8 @@ int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, in
 	*isa13 = (long)sqlite3_column_int64(st, 0);
 	*gs06 = (long)sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
-	if (shard_n > 1) {
-		while (*isa13 % shard_n != shard_k % shard_n)
-			(*isa13)++;
-		while (*gs06 % shard_n != shard_k % shard_n)
-			(*gs06)++;
-	}
+	*isa13 = shard_number(*isa13, shard_k, shard_n);
+	*gs06 = shard_number(*gs06, shard_k, shard_n);
 	if (*isa13 > 999999999)
 		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
 				      "ledger: interchange control numbers are exhausted for '%s'", key);

@@ -57,6 +57,13 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
  * use the same number. */
 int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, int shard_n,
 			   long *isa13, long *gs06);
+/*
+ * What dc_ledger_next_control would return, without a transaction: for the
+ * first file (|after_isa13| 0) from the ledger, else the numbers after the
+ * given ones (the run holds the ledger's lock, so nobody else takes any).
+ */
+int dc_ledger_peek_control(struct dc_ledger *l, const char *key, int shard_k, int shard_n,
+			   long after_isa13, long after_gs06, long *isa13, long *gs06);
 
 /*
  * `dripcode ledger merge`: adds the claims, encounters, files, inputs and

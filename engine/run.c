@@ -1051,13 +1051,8 @@ static int read_piped(struct run *r, struct dc_reader *rd, struct dc_input *in, 
 		struct slot *s = &p->slots[mine % PIPE_SLOTS];
 		for (size_t i = 0; i < s->ndiag; i++) {
 			/* as the reader would have reported it */
-			if (saved_in_ds && saved_in_ds->emit) {
-				if (s->diag[i].sev == DC_SEV_ERROR)
-					saved_in_ds->nerrors++;
-				else if (s->diag[i].sev == DC_SEV_WARNING)
-					saved_in_ds->nwarnings++;
-				saved_in_ds->emit(saved_in_ds->ctx, &s->diag[i]);
-			}
+			if (saved_in_ds && saved_in_ds->emit)
+				dc_diag_forward(saved_in_ds, &s->diag[i]);
 		}
 		s->ndiag = 0;
 		for (size_t i = 0; i < s->nrej; i++) {
@@ -1439,119 +1434,279 @@ static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *c
 /* ---- 837 files ------------------------------------------------------------ */
 
 /*
- * With --jobs, an 837 file's ledger records are written by a second thread
- * while the file itself is built and checked: next_body hands them over in
- * batches; the file is committed only once the recorder has caught up.
- * Between dc_ledger_file_begin and that wait, only the recorder uses the
- * ledger.
+ * The ledger's side of writing 837 files, as a queue of jobs done in order:
+ * open a file's transaction and reserve its control numbers, record its
+ * claims, and, once the file is on disk, commit it as pending, rename it
+ * into place and mark it complete (ledger.h). With --jobs a thread of its
+ * own does them, so the next file is built and checked while the ledger
+ * records and commits this one; the writer knows the next control numbers
+ * in advance (dc_ledger_peek_control: the run holds the ledger's lock) and
+ * the ledger thread checks them when it reserves them. Without --jobs each
+ * job is done as it is queued. Once a job fails, the jobs after it only
+ * clean up (roll back, remove the temporary file).
  */
-struct recorder {
+enum { LJ_BEGIN, LJ_RECORDS, LJ_COMMIT, LJ_ABORT, LJ_STOP };
+
+static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes);
+
+struct ljob {
+	int type;
+	long isa13, gs06;               /* BEGIN: the numbers the writer used */
+	struct dc_buf buf;              /* RECORDS: C and L lines (claim_record) */
+	struct dc_out *o;               /* COMMIT, ABORT: synced / failed file */
+	char name[64];
+	char kind;
+	unsigned long claims;
+};
+
+#define LQ_SIZE 4
+
+struct lworker {
+	struct run *r;
+	const char *key;
+	int threaded;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct dc_buf work, fill;       /* the batch being recorded, the next one */
-	int busy, quit, status;
-	struct run *r;
+	struct ljob q[LQ_SIZE];
+	unsigned head, tail;            /* queued: q[head % LQ_SIZE] .. */
+	int status;                     /* first failure, or 0 */
+	int in_file;                    /* a file transaction is open */
+	int output_failed;
+	struct dc_buf fill;             /* the writer's next RECORDS batch */
 };
 
 #define RECORD_BATCH (256 * 1024)
 
-static void *recorder_main(void *arg)
+static void lj_fail(struct lworker *lw, int st)
 {
-	struct recorder *rec = arg;
-	pthread_mutex_lock(&rec->mu);
-	for (;;) {
-		while (!rec->busy && !rec->quit)
-			pthread_cond_wait(&rec->cv, &rec->mu);
-		if (!rec->busy)
+	if (lw->status == DC_OK)
+		lw->status = st;
+	lw->output_failed = 1;
+}
+
+/* Does one job; the ledger is this function's alone while it runs. */
+static void lj_run(struct lworker *lw, struct ljob *j)
+{
+	struct run *r = lw->r;
+	int failed = lw->status < 0;
+	switch (j->type) {
+	case LJ_BEGIN: {
+		long isa13, gs06;
+		if (failed)
 			break;
-		int failed = rec->status < 0;
-		pthread_mutex_unlock(&rec->mu);
-		int st = DC_OK;
-		if (!failed && rec->work.len) {
-			struct record_ctx rc = { rec->r, 0 };
-			st = record_one(&rc, "", rec->work.p, rec->work.len);
+		if (dc_ledger_file_begin(r->ledger) < 0 ||
+		    dc_ledger_next_control(r->ledger, lw->key, r->o->shard_k, r->o->shard_n,
+					   &isa13, &gs06) < 0) {
+			dc_ledger_file_rollback(r->ledger);
+			lj_fail(lw, DC_ERR_IO);
+			break;
 		}
-		dc_buf_reset(&rec->work);
-		pthread_mutex_lock(&rec->mu);
-		if (st < 0 && rec->status == DC_OK)
-			rec->status = st;
-		rec->busy = 0;
-		pthread_cond_broadcast(&rec->cv);
+		lw->in_file = 1;
+		if (isa13 != j->isa13 || gs06 != j->gs06) {
+			dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, r->o->ledger_path, 0,
+				       "ledger: control numbers moved during the run '%ld'", isa13);
+			dc_ledger_file_rollback(r->ledger);
+			lw->in_file = 0;
+			lj_fail(lw, DC_ERR_BUG);
+		}
+		break;
 	}
-	pthread_mutex_unlock(&rec->mu);
+	case LJ_RECORDS:
+		if (!failed && j->buf.len) {
+			struct record_ctx rc = { r, 0 };
+			int st = record_one(&rc, "", j->buf.p, j->buf.len);
+			if (st < 0)
+				lj_fail(lw, st);
+		}
+		break;
+	case LJ_COMMIT: {
+		char final[4096];
+		int64_t file_id;
+		if (failed) {
+			if (lw->in_file)
+				dc_ledger_file_rollback(r->ledger);
+			lw->in_file = 0;
+			dc_out_abort(j->o);
+			break;
+		}
+		snprintf(final, sizeof final, "%s/%s", r->abs_out, j->name);
+		lw->in_file = 0;
+		if (dc_ledger_file_commit(r->ledger, j->kind == 'P' ? "837P" : "837I", final,
+					  j->o->tmp, j->isa13, &file_id) != DC_OK) {
+			dc_out_abort(j->o);
+			lj_fail(lw, DC_ERR_IO);
+			break;
+		}
+		uint64_t bytes = j->o->bytes;
+		if (dc_out_commit(j->o) < 0) {
+			/* the temporary file is gone: so are its claims */
+			dc_ledger_file_forget(r->ledger, file_id);
+			lj_fail(lw, DC_ERR_IO);
+			break;
+		}
+		dc_ledger_file_complete(r->ledger, file_id);
+		add_info(r, j->name, j->claims, bytes);
+		break;
+	}
+	case LJ_ABORT:
+		if (lw->in_file)
+			dc_ledger_file_rollback(r->ledger);
+		lw->in_file = 0;
+		if (j->o)
+			dc_out_abort(j->o);
+		lj_fail(lw, DC_ERR_IO);
+		break;
+	}
+	if (j->o) {
+		free(j->o);
+		j->o = NULL;
+	}
+	dc_buf_reset(&j->buf);
+}
+
+static void *lworker_main(void *arg)
+{
+	struct lworker *lw = arg;
+	pthread_mutex_lock(&lw->mu);
+	for (;;) {
+		while (lw->head == lw->tail)
+			pthread_cond_wait(&lw->cv, &lw->mu);
+		struct ljob *j = &lw->q[lw->head % LQ_SIZE];
+		pthread_mutex_unlock(&lw->mu);
+		int stop = j->type == LJ_STOP;
+		if (!stop)
+			lj_run(lw, j);
+		pthread_mutex_lock(&lw->mu);
+		lw->head++;
+		pthread_cond_broadcast(&lw->cv);
+		if (stop)
+			break;
+	}
+	pthread_mutex_unlock(&lw->mu);
 	return NULL;
 }
 
-static int recorder_start(struct recorder *rec, struct run *r)
+/* A job slot for the writer to fill and then lw_push; waits for room. */
+static struct ljob *lw_slot(struct lworker *lw)
 {
-	memset(rec, 0, sizeof *rec);
-	rec->r = r;
-	dc_buf_init(&rec->work);
-	dc_buf_init(&rec->fill);
-	pthread_mutex_init(&rec->mu, NULL);
-	pthread_cond_init(&rec->cv, NULL);
-	if (pthread_create(&rec->th, NULL, recorder_main, rec) != 0) {
-		pthread_mutex_destroy(&rec->mu);
-		pthread_cond_destroy(&rec->cv);
-		dc_buf_release(&rec->work);
-		dc_buf_release(&rec->fill);
-		return -1;
+	if (!lw->threaded)
+		return &lw->q[0];
+	pthread_mutex_lock(&lw->mu);
+	while (lw->tail - lw->head == LQ_SIZE)
+		pthread_cond_wait(&lw->cv, &lw->mu);
+	pthread_mutex_unlock(&lw->mu);
+	return &lw->q[lw->tail % LQ_SIZE];
+}
+
+static void lw_push(struct lworker *lw, struct ljob *j)
+{
+	if (!lw->threaded) {
+		lj_run(lw, j);
+		return;
 	}
-	return 0;
+	pthread_mutex_lock(&lw->mu);
+	lw->tail++;
+	pthread_cond_broadcast(&lw->cv);
+	pthread_mutex_unlock(&lw->mu);
 }
 
-/* Waits for the batch in hand; returns the first failure so far, or 0. */
-static int recorder_wait(struct recorder *rec)
+static void lw_simple(struct lworker *lw, int type, long isa13, long gs06)
 {
-	pthread_mutex_lock(&rec->mu);
-	while (rec->busy)
-		pthread_cond_wait(&rec->cv, &rec->mu);
-	int st = rec->status;
-	pthread_mutex_unlock(&rec->mu);
-	return st;
+	struct ljob *j = lw_slot(lw);
+	j->type = type;
+	j->isa13 = isa13;
+	j->gs06 = gs06;
+	j->o = NULL;
+	lw_push(lw, j);
 }
 
-/* Hands over what next_body has gathered. */
-static void recorder_hand(struct recorder *rec)
+/* The records gathered so far, as one RECORDS job. */
+static void lw_flush(struct lworker *lw)
 {
-	recorder_wait(rec);
-	struct dc_buf t = rec->work;
-	rec->work = rec->fill;
-	rec->fill = t;
-	dc_buf_reset(&rec->fill);
-	pthread_mutex_lock(&rec->mu);
-	rec->busy = 1;
-	pthread_cond_broadcast(&rec->cv);
-	pthread_mutex_unlock(&rec->mu);
+	if (!lw->fill.len)
+		return;
+	struct ljob *j = lw_slot(lw);
+	j->type = LJ_RECORDS;
+	j->o = NULL;
+	struct dc_buf t = j->buf;
+	j->buf = lw->fill;
+	lw->fill = t;
+	dc_buf_reset(&lw->fill);
+	lw_push(lw, j);
 }
 
-/* Everything handed over is recorded; returns its status and clears it. */
-static int recorder_finish_file(struct recorder *rec)
+/* A file on disk (COMMIT) or one given up (ABORT, |o| may be NULL). */
+static void lw_file(struct lworker *lw, int type, struct dc_out *o, const char *name, char kind,
+		    long isa13, unsigned long claims)
 {
-	if (rec->fill.len)
-		recorder_hand(rec);
-	int st = recorder_wait(rec);
-	rec->status = DC_OK;
-	return st;
+	lw_flush(lw);
+	struct ljob *j = lw_slot(lw);
+	j->type = type;
+	j->o = NULL;
+	if (o) {
+		j->o = dc_xmalloc(sizeof *o);
+		*j->o = *o;
+	}
+	snprintf(j->name, sizeof j->name, "%s", name);
+	j->kind = kind;
+	j->isa13 = isa13;
+	j->claims = claims;
+	lw_push(lw, j);
 }
 
-static void recorder_stop(struct recorder *rec)
+static int lw_failed(struct lworker *lw)
 {
-	pthread_mutex_lock(&rec->mu);
-	rec->quit = 1;
-	pthread_cond_broadcast(&rec->cv);
-	pthread_mutex_unlock(&rec->mu);
-	pthread_join(rec->th, NULL);
-	pthread_mutex_destroy(&rec->mu);
-	pthread_cond_destroy(&rec->cv);
-	dc_buf_release(&rec->work);
-	dc_buf_release(&rec->fill);
+	if (!lw->threaded)
+		return lw->status < 0;
+	pthread_mutex_lock(&lw->mu);
+	int f = lw->status < 0;
+	pthread_mutex_unlock(&lw->mu);
+	return f;
+}
+
+static void lw_start(struct lworker *lw, struct run *r, const char *key)
+{
+	memset(lw, 0, sizeof *lw);
+	lw->r = r;
+	lw->key = key;
+	for (int i = 0; i < LQ_SIZE; i++)
+		dc_buf_init(&lw->q[i].buf);
+	dc_buf_init(&lw->fill);
+	if (r->o->jobs > 1) {
+		pthread_mutex_init(&lw->mu, NULL);
+		pthread_cond_init(&lw->cv, NULL);
+		lw->threaded = pthread_create(&lw->th, NULL, lworker_main, lw) == 0;
+		if (!lw->threaded) {
+			pthread_mutex_destroy(&lw->mu);
+			pthread_cond_destroy(&lw->cv);
+		}
+	}
+}
+
+/* Waits for every job; the ledger is the caller's again. */
+static void lw_stop(struct lworker *lw)
+{
+	if (lw->threaded) {
+		lw_simple(lw, LJ_STOP, 0, 0);
+		pthread_join(lw->th, NULL);
+		pthread_mutex_destroy(&lw->mu);
+		pthread_cond_destroy(&lw->cv);
+	}
+	if (lw->in_file)
+		dc_ledger_file_rollback(lw->r->ledger);
+	for (int i = 0; i < LQ_SIZE; i++)
+		dc_buf_release(&lw->q[i].buf);
+	dc_buf_release(&lw->fill);
+	if (lw->output_failed)
+		lw->r->res->output_failed = 1;
+	if (lw->status == DC_ERR_BUG)
+		lw->r->res->bug = 1;
 }
 
 struct w837 {
 	struct run *r;
-	struct recorder *rec;           /* NULL: records in this thread */
+	struct lworker *lw;
 	struct dc_stage *st;
 	struct dc_stage_iter it;
 	int pending, eof;
@@ -1572,7 +1727,7 @@ static unsigned long count_claims(const char *p, const char *end)
 	return n;
 }
 
-/* dc_x12_file_write's source of bodies: records the ledger part, returns the body */
+/* dc_x12_file_write's source of bodies: queues the ledger part, returns the body */
 static int next_body(void *ctx, const char **body, size_t *len)
 {
 	struct w837 *w = ctx;
@@ -1594,21 +1749,9 @@ static int next_body(void *ctx, const char **body, size_t *len)
 		return 0;   /* the record opens the next file */
 	w->pending = 0;
 	w->claims += k;
-	size_t head = (size_t)(x + 1 - w->pp);
-	if (w->rec) {
-		dc_buf_add(&w->rec->fill, w->pp, head);
-		if (w->rec->fill.len >= RECORD_BATCH)
-			recorder_hand(w->rec);
-	} else {
-		struct record_ctx rc = { w->r, 0 };
-		char *ledger_part = dc_xmalloc(head + 1);
-		memcpy(ledger_part, w->pp, head);
-		ledger_part[head] = '\0';
-		int st = record_one(&rc, w->pid, ledger_part, head);
-		free(ledger_part);
-		if (st < 0)
-			return st;
-	}
+	dc_buf_add(&w->lw->fill, w->pp, (size_t)(x + 1 - w->pp));
+	if (w->lw->fill.len >= RECORD_BATCH)
+		lw_flush(w->lw);
 	*body = x + 3;
 	*len = w->pn - (size_t)(x + 3 - w->pp);
 	return 1;
@@ -1641,68 +1784,46 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		return;
 	}
 	const char *key = dc_profile_key(r->o->profile);
-	struct recorder rec;
-	if (r->o->jobs > 1 && recorder_start(&rec, r) == 0)
-		w.rec = &rec;
-	while (!w.eof || w.pending) {
-		long isa13, gs06;
-		char name[64], final[4096];
+	long isa13 = 0, gs06 = 0;
+	struct lworker lw;
+	if (dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, 0, 0,
+				   &isa13, &gs06) < 0) {
+		r->res->output_failed = 1;
+		dc_stage_iter_release(&w.it);
+		return;
+	}
+	lw_start(&lw, r, key);
+	w.lw = &lw;
+	for (int first = 1; (!w.eof || w.pending) && !lw_failed(&lw); first = 0) {
+		char name[64];
 		struct dc_out o;
-		int64_t file_id;
-		if (dc_ledger_file_begin(r->ledger) < 0 ||
-		    dc_ledger_next_control(r->ledger, key, r->o->shard_k, r->o->shard_n, &isa13, &gs06) < 0) {
-			dc_ledger_file_rollback(r->ledger);
-			r->res->output_failed = 1;
-			break;
-		}
+		if (!first)
+			dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, isa13,
+					       gs06, &isa13, &gs06);
+		lw_simple(&lw, LJ_BEGIN, isa13, gs06);
 		snprintf(name, sizeof name, "837%c-%09ld.x12", kind == 'P' ? 'p' : 'i', isa13);
 		if (dc_out_open(&o, r->o->out_dir, name, r->o->mode, r->ds) < 0) {
-			dc_out_abort(&o);
-			dc_ledger_file_rollback(r->ledger);
-			r->res->output_failed = 1;
+			lw_file(&lw, LJ_ABORT, &o, name, kind, isa13, 0);
 			break;
 		}
 		w.claims = 0;
 		int rc = dc_x12_file_write(&o, kind, r->o->profile, isa13, gs06, r->o->now,
 					   next_body, &w, r->ds);
-		if (w.rec) {
-			/* the ledger is the recorder's until it has caught up */
-			int rst = recorder_finish_file(w.rec);
-			if (rc == DC_OK && rst < 0)
-				rc = rst;
-		}
 		if (rc == DC_OK)
 			rc = dc_out_sync(&o);
-		if (rc == DC_OK) {
-			snprintf(final, sizeof final, "%s/%s", r->abs_out, name);
-			rc = dc_ledger_file_commit(r->ledger, kind == 'P' ? "837P" : "837I", final,
-						   o.tmp, isa13, &file_id);
-		} else {
-			dc_ledger_file_rollback(r->ledger);
-		}
 		if (rc != DC_OK) {
-			dc_out_abort(&o);
 			if (rc == DC_ERR_BUG) {
 				r->res->bug = 1;
 				dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, name, 0,
 					       "the claim file failed its own check and was not written;"
 					       " please report this");
-			} else {
-				r->res->output_failed = 1;
 			}
+			lw_file(&lw, LJ_ABORT, &o, name, kind, isa13, 0);
 			break;
 		}
-		uint64_t bytes = o.bytes;
-		if (dc_out_commit(&o) < 0) {
-			dc_ledger_file_forget(r->ledger, file_id);
-			r->res->output_failed = 1;
-			break;
-		}
-		dc_ledger_file_complete(r->ledger, file_id);
-		add_info(r, name, w.claims, bytes);
+		lw_file(&lw, LJ_COMMIT, &o, name, kind, isa13, w.claims);
 	}
-	if (w.rec)
-		recorder_stop(w.rec);
+	lw_stop(&lw);
 	dc_stage_iter_release(&w.it);
 	dc_stage_clear(claims);
 }
