@@ -49,6 +49,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS claims_by_id ON claims(claim_id);"
 	"CREATE TABLE IF NOT EXISTS lines(claim_row INTEGER NOT NULL, line_no INTEGER,"
 	"  code TEXT, modifiers TEXT, units TEXT, charge_cents INTEGER, line_control TEXT);"
+	"CREATE INDEX IF NOT EXISTS lines_by_claim ON lines(claim_row);"
 	"CREATE TABLE IF NOT EXISTS inputs(id INTEGER PRIMARY KEY, run_id INTEGER, path TEXT,"
 	"  bytes INTEGER, sha256 TEXT, now TEXT, rows INTEGER, coded INTEGER, held INTEGER,"
 	"  rejected INTEGER);"

@@ -2,6 +2,8 @@
 #include "engine/dc_status.h"
 #include "engine/ledger.h"
 
+#include <sqlite3.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,71 @@ static void test_control_numbers_and_claims(void)
 	unlink(x);
 }
 
+static void remove_ledger(const char *p)
+{
+	char x[160];
+	unlink(p);
+	const char *suffix[] = { ".lock", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(x, sizeof x, "%s%s", p, suffix[i]);
+		unlink(x);
+	}
+}
+
+/* The numbers a writer works out ahead are those the ledger then reserves. */
+static void test_peek_control(void)
+{
+	char p[128];
+	path(p, sizeof p, "peek.sqlite");
+	struct dc_ledger *l;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	const int shards[][2] = { { 0, 1 }, { 2, 3 }, { 3, 3 } };
+	for (size_t s = 0; s < 3; s++) {
+		long want_isa = 0, want_gs = 0;
+		for (int file = 0; file < 4; file++) {
+			long isa, gs;
+			CU_ASSERT_EQUAL(dc_ledger_peek_control(l, "P", shards[s][0], shards[s][1],
+							       want_isa, want_gs, &want_isa,
+							       &want_gs), 0);
+			CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+			CU_ASSERT_EQUAL(dc_ledger_next_control(l, "P", shards[s][0], shards[s][1],
+							       &isa, &gs), 0);
+			CU_ASSERT_EQUAL(isa, want_isa);
+			CU_ASSERT_EQUAL(gs, want_gs);
+			int64_t id;
+			CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/p.x12", "/x/.p", isa, &id),
+					0);
+		}
+	}
+	dc_ledger_close(l);
+	remove_ledger(p);
+}
+
+/* reconcile reads a claim's lines by claim row: that must not scan them all */
+static void test_lines_by_claim_indexed(void)
+{
+	char p[128];
+	path(p, sizeof p, "plan.sqlite");
+	struct dc_ledger *l;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	sqlite3_stmt *st;
+	CU_ASSERT_EQUAL_FATAL(sqlite3_prepare_v2(dc_ledger_db(l),
+		"EXPLAIN QUERY PLAN SELECT line_no FROM lines WHERE claim_row = ?", -1, &st,
+		NULL), SQLITE_OK);
+	int indexed = 0, rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 3);
+		rows++;
+		if (d && strstr(d, "USING") && strstr(d, "INDEX"))
+			indexed = 1;
+	}
+	sqlite3_finalize(st);
+	CU_ASSERT(rows > 0);
+	CU_ASSERT_TRUE(indexed);
+	dc_ledger_close(l);
+	remove_ledger(p);
+}
+
 static void test_lock(void)
 {
 	char p[128];
@@ -88,5 +155,7 @@ int register_ledger_tests(void)
 		return -1;
 	DC_ADD_TEST(s, test_control_numbers_and_claims);
 	DC_ADD_TEST(s, test_lock);
+	DC_ADD_TEST(s, test_peek_control);
+	DC_ADD_TEST(s, test_lines_by_claim_indexed);
 	return 0;
 }
