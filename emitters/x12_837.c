@@ -770,12 +770,17 @@ const char *dc_x12_claim_missing(const struct dc_encounter *enc, const struct dc
 
 int dc_x12_clean(const struct dc_profile *p, const char *v, size_t max, char *out, size_t n)
 {
-	struct dc_buf b;
-	dc_buf_init(&b);
+	/* put_val writes at most 511 bytes: the stack buffer never grows */
+	char room[520];
+	struct dc_buf b = { room, 0, sizeof room };
+	room[0] = '\0';
 	struct w w = { &b, p, 0, 0, 0 };
 	put_val(&w, v, max);
-	snprintf(out, n, "%s", b.p);
-	dc_buf_release(&b);
+	if (n) {
+		size_t k = b.len < n ? b.len : n - 1;
+		memcpy(out, b.p, k);
+		out[k] = '\0';
+	}
 	return w.changed;
 }
 

@@ -163,6 +163,27 @@ char *dc_arena_strdup(struct dc_arena *a, const char *s)
 	return dc_arena_strndup(a, s, strlen(s));
 }
 
+char *dc_arena_join_num(struct dc_arena *a, const char *s, size_t max, char sep, long v)
+{
+	char digits[24], *q = digits + sizeof digits;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	do {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--q = '-';
+	size_t nd = (size_t)(digits + sizeof digits - q);
+	size_t ns = strnlen(s, max), k = sep ? 1 : 0;
+	char *p = alloc(a, ns + k + nd + 1);
+	memcpy(p, s, ns);
+	if (sep)
+		p[ns] = sep;
+	memcpy(p + ns + k, q, nd);
+	p[ns + k + nd] = '\0';
+	return p;
+}
+
 char *dc_arena_printf(struct dc_arena *a, const char *fmt, ...)
 {
 	va_list ap;

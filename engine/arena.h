@@ -33,6 +33,9 @@ void *dc_arena_alloc(struct dc_arena *a, size_t n);   /* 16-byte aligned, zeroed
 void *dc_arena_alloc_raw(struct dc_arena *a, size_t n);
 char *dc_arena_strndup(struct dc_arena *a, const char *s, size_t n);
 char *dc_arena_strdup(struct dc_arena *a, const char *s);
+/* The first |max| bytes of |s|, then |sep| (none if '\0'), then the decimal
+ * digits of |v| ("ENC1-3"): dc_arena_printf("%.*s-%ld") without printf. */
+char *dc_arena_join_num(struct dc_arena *a, const char *s, size_t max, char sep, long v);
 char *dc_arena_printf(struct dc_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -58,14 +58,30 @@ int dc_uk_price_parse(const char *s, int64_t *price4)
 
 char *dc_uk_price_format(int64_t price4, char *buf, size_t n)
 {
-	int64_t v = price4 < 0 ? -price4 : price4;
-	char frac[8];
-	snprintf(frac, sizeof frac, "%04lld", (long long)(v % DC_UK_PRICE_SCALE));
-	/* keep two decimals, drop trailing zeros beyond them */
-	for (int i = 3; i >= 2 && frac[i] == '0'; i--)
-		frac[i] = '\0';
-	snprintf(buf, n, "%s%lld.%s", price4 < 0 ? "-" : "",
-		 (long long)(v / DC_UK_PRICE_SCALE), frac);
+	uint64_t v = price4 < 0 ? 0 - (uint64_t)price4 : (uint64_t)price4;
+	char tmp[40], *q = tmp + sizeof tmp;
+	*--q = '\0';
+	/* four decimals: keep two, drop trailing zeros beyond them */
+	unsigned f = (unsigned)(v % DC_UK_PRICE_SCALE);
+	int places = f % 100 == 0 ? 2 : f % 10 == 0 ? 3 : 4;
+	for (int i = 4; i > 0; i--, f /= 10)
+		if (i <= places)
+			*--q = (char)('0' + f % 10);
+	*--q = '.';
+	uint64_t w = v / DC_UK_PRICE_SCALE;
+	do {
+		*--q = (char)('0' + w % 10);
+		w /= 10;
+	} while (w);
+	if (price4 < 0)
+		*--q = '-';
+	size_t len = (size_t)(tmp + sizeof tmp - 1 - q);
+	if (n) {
+		if (len >= n)
+			len = n - 1;
+		memcpy(buf, q, len);
+		buf[len] = '\0';
+	}
 	return buf;
 }
 

@@ -319,9 +319,7 @@ static int64_t unit_cents(const struct ctx *x, const char *code, int *found)
 
 static const char *src_join(struct dc_arena *a, const char *list, unsigned long line)
 {
-	char b[24];
-	snprintf(b, sizeof b, "%lu", line);
-	return add_id(a, list, dc_arena_strdup(a, b));
+	return add_id(a, list, dc_arena_join_num(a, "", 0, '\0', (long)line));
 }
 
 /*
@@ -2389,17 +2387,17 @@ static void emit(struct ctx *x, struct cl **lines, size_t n)
 			     (room == 1 && i + 1 < n && lines[i + 1]->kind == KL_WASTE))) {
 			claim++;
 			line_no = 0;
-			cid = dc_claim_id(dc_arena_printf(x->a, "%s-%d", enc->f[DC_E_ENCOUNTER_ID],
-							  claim + 1), x->a);
+			cid = dc_claim_id(dc_arena_join_num(x->a, enc->f[DC_E_ENCOUNTER_ID],
+							    (size_t)-1, '-', claim + 1), x->a);
 		}
 		const struct cl *c = lines[i];
 		struct dc_line *l = dc_coded_add_line(x->out, x->a);
 		l->claim_id = cid;
 		l->claim_type = x->claim_type;
 		l->line_no = ++line_no;
-		l->line_control = dc_arena_printf(x->a, "%s-%d", cid, line_no);
+		l->line_control = dc_arena_join_num(x->a, cid, (size_t)-1, '-', line_no);
 		if (strlen(l->line_control) > 30)
-			l->line_control = dc_arena_printf(x->a, "%.26s-%d", cid, line_no);
+			l->line_control = dc_arena_join_num(x->a, cid, 26, '-', line_no);
 		l->kind = c->kind == KL_ADMIN ? "admin" : c->kind == KL_DRUG ? "drug" :
 			  c->kind == KL_WASTE ? "drug_waste" : c->kind == KL_VISIT ? "visit" :
 			  "procedure";
