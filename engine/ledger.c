@@ -27,6 +27,7 @@ struct dc_ledger {
 	int in_tx;               /* a file's transaction is open */
 	int bg;                  /* the lookups' own transaction is open */
 	int64_t claim_row;       /* row of the claim added last */
+	int64_t file_row;        /* the files row of the open file transaction */
 };
 
 static const char schema[] =
@@ -194,9 +195,9 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 	    prepare(l, &l->mark, "INSERT OR IGNORE INTO run_billed VALUES(?1, ?2, ?3)") < 0 ||
 	    prepare(l, &l->add_claim,
 		    "INSERT INTO claims(claim_id, provider, scheme, encounter_id, payer,"
-		    " service_date, charge_cents, frequency, file_id) VALUES(?,?,?,?,?,?,?,?,-1)") < 0 ||
+		    " service_date, charge_cents, frequency, file_id) VALUES(?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prepare(l, &l->add_enc,
-		    "INSERT OR REPLACE INTO encounters VALUES(?1, ?2, ?3, ?4, -1)") < 0 ||
+		    "INSERT OR REPLACE INTO encounters VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
 	    prepare(l, &l->add_line, "INSERT INTO lines VALUES(?,?,?,?,?,?,?)") < 0 ||
 	    prepare(l, &l->taken,
 		    "SELECT 1 FROM claims WHERE claim_id=?1 AND provider=?2 AND encounter_id<>?3"
@@ -373,6 +374,25 @@ int dc_ledger_file_begin(struct dc_ledger *l)
 	if (exec(l, "BEGIN IMMEDIATE") < 0)
 		return DC_ERR_IO;
 	l->in_tx = 1;
+	/*
+	 * The file's row first, so that its claims name it as they are added
+	 * (not found afterwards by a search of every claim the ledger holds);
+	 * it becomes 'pending' at dc_ledger_file_commit, in the same transaction.
+	 */
+	sqlite3_stmt *st;
+	if (prepare(l, &st, "INSERT INTO files(run_id, kind, path, state) VALUES(?, '', '', 'writing')")
+	    < 0) {
+		dc_ledger_file_rollback(l);
+		return DC_ERR_IO;
+	}
+	sqlite3_bind_int64(st, 1, l->run_id);
+	int rc = step_done(l, st, "cannot record a file");
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		dc_ledger_file_rollback(l);
+		return DC_ERR_IO;
+	}
+	l->file_row = sqlite3_last_insert_rowid(l->db);
 	return DC_OK;
 }
 
@@ -457,6 +477,7 @@ int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *p
 	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, charge_cents);
 	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, l->file_row);
 	if (step_done(l, st, "cannot record a claim") < 0)
 		return DC_ERR_IO;
 	l->claim_row = sqlite3_last_insert_rowid(l->db);
@@ -465,6 +486,7 @@ int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *p
 	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, l->file_row);
 	return step_done(l, st, "cannot record an encounter");
 }
 
@@ -488,10 +510,10 @@ int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *fin
 			  const char *tmp_path, long isa13, int64_t *file_id)
 {
 	sqlite3_stmt *st;
-	if (prepare(l, &st, "INSERT INTO files(run_id, kind, path, tmp_path, isa13, state)"
-			    " VALUES(?,?,?,?,?,'pending')") < 0)
+	if (prepare(l, &st, "UPDATE files SET kind=?2, path=?3, tmp_path=?4, isa13=?5,"
+			    " state='pending' WHERE id=?1") < 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, l->run_id);
+	sqlite3_bind_int64(st, 1, l->file_row);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, final_path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, tmp_path, -1, SQLITE_STATIC);
@@ -502,13 +524,7 @@ int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *fin
 		goto fail;
 	}
 	sqlite3_finalize(st);
-	*file_id = sqlite3_last_insert_rowid(l->db);
-	char sql[256];
-	snprintf(sql, sizeof sql, "UPDATE claims SET file_id=%lld WHERE file_id=-1;"
-		 " UPDATE encounters SET file_id=%lld WHERE file_id=-1;",
-		 (long long)*file_id, (long long)*file_id);
-	if (exec(l, sql) < 0)
-		goto fail;
+	*file_id = l->file_row;
 	if (dc_ledger_fail_hook && dc_ledger_fail_hook("commit")) {
 		dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
 			       "ledger: cannot commit: injected failure");

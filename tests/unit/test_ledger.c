@@ -68,6 +68,46 @@ static void remove_ledger(const char *p)
 	}
 }
 
+/* Each claim and encounter names the file it went out in. */
+static void test_claims_name_their_file(void)
+{
+	char p[128];
+	path(p, sizeof p, "files.sqlite");
+	struct dc_ledger *l;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	int64_t file[2];
+	const char *claim[2] = { "CLAIM-A", "CLAIM-B" };
+	for (int i = 0; i < 2; i++) {
+		long isa, gs;
+		CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+		CU_ASSERT_EQUAL(dc_ledger_next_control(l, "F", 0, 1, &isa, &gs), 0);
+		CU_ASSERT_EQUAL(dc_ledger_add_claim(l, claim[i], "1999999992", "US", claim[i],
+						    "MEDICARE", "2026-03-02", 100, "1"), 0);
+		CU_ASSERT_EQUAL(dc_ledger_add_line(l, claim[i], 1, "96365", "", "1", 100, "x-1"), 0);
+		CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", i ? "/x/b.x12" : "/x/a.x12", "/x/.t",
+						      isa, &file[i]), 0);
+	}
+	CU_ASSERT_NOT_EQUAL(file[0], file[1]);
+	sqlite3_stmt *st;
+	CU_ASSERT_EQUAL_FATAL(sqlite3_prepare_v2(dc_ledger_db(l),
+		"SELECT c.file_id, e.file_id, f.state, f.path FROM claims c"
+		" JOIN encounters e ON e.encounter_id = c.encounter_id"
+		" JOIN files f ON f.id = c.file_id WHERE c.claim_id = ?", -1, &st, NULL), SQLITE_OK);
+	for (int i = 0; i < 2; i++) {
+		sqlite3_bind_text(st, 1, claim[i], -1, SQLITE_STATIC);
+		CU_ASSERT_EQUAL_FATAL(sqlite3_step(st), SQLITE_ROW);
+		CU_ASSERT_EQUAL(sqlite3_column_int64(st, 0), file[i]);
+		CU_ASSERT_EQUAL(sqlite3_column_int64(st, 1), file[i]);
+		CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(st, 2), "pending");
+		CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(st, 3),
+				       i ? "/x/b.x12" : "/x/a.x12");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	dc_ledger_close(l);
+	remove_ledger(p);
+}
+
 /* The numbers a writer works out ahead are those the ledger then reserves. */
 static void test_peek_control(void)
 {
@@ -156,6 +196,7 @@ int register_ledger_tests(void)
 	DC_ADD_TEST(s, test_control_numbers_and_claims);
 	DC_ADD_TEST(s, test_lock);
 	DC_ADD_TEST(s, test_peek_control);
+	DC_ADD_TEST(s, test_claims_name_their_file);
 	DC_ADD_TEST(s, test_lines_by_claim_indexed);
 	return 0;
 }
