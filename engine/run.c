@@ -1393,44 +1393,6 @@ static int record_one(void *ctx, const char *id, const char *p, size_t n)
 	return st;
 }
 
-/*
- * Records the claims staged in |claims| as the content of |o|, then renames |o|
- * into place: sync, commit as pending, rename, mark complete (ledger.h).
- */
-static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *claims,
-			     const char *kind, long isa13)
-{
-	char final[4096];
-	snprintf(final, sizeof final, "%s/%s", r->abs_out, o->name);
-	char *tmp = dc_xstrdup(o->tmp);
-	struct record_ctx rc = { r, 0 };
-	int64_t file_id;
-	int st = dc_out_sync(o);
-	if (st == DC_OK)
-		st = dc_ledger_file_begin(r->ledger);
-	if (st == DC_OK)
-		st = dc_stage_drain(claims, NULL, NULL, record_one, &rc);
-	if (st == DC_OK)
-		st = dc_ledger_file_commit(r->ledger, kind, final, tmp, isa13, &file_id);
-	else
-		dc_ledger_file_rollback(r->ledger);
-	if (st == DC_OK) {
-		st = dc_out_commit(o);
-		if (st == DC_OK)
-			dc_ledger_file_complete(r->ledger, file_id);
-		else
-			/* the temporary file is gone: so are its claims (else the next
-			 * run's recovery forgets them) */
-			dc_ledger_file_forget(r->ledger, file_id);
-	} else {
-		dc_out_abort(o);
-	}
-	free(tmp);
-	if (st < 0)
-		r->res->output_failed = 1;
-	return st;
-}
-
 /* ---- 837 files ------------------------------------------------------------ */
 
 /*
@@ -1445,18 +1407,20 @@ static int commit_claim_file(struct run *r, struct dc_out *o, struct dc_stage *c
  * job is done as it is queued. Once a job fails, the jobs after it only
  * clean up (roll back, remove the temporary file).
  */
-enum { LJ_BEGIN, LJ_RECORDS, LJ_COMMIT, LJ_ABORT, LJ_STOP };
+enum { LJ_BEGIN, LJ_RECORDS, LJ_COMMIT, LJ_ABORT, LJ_RENAME, LJ_STOP };
 
 static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes);
 
 struct ljob {
 	int type;
-	long isa13, gs06;               /* BEGIN: the numbers the writer used */
+	unsigned seq;                   /* the file sequence it belongs to */
+	long isa13, gs06;               /* BEGIN: the numbers the writer used (-1: none) */
 	struct dc_buf buf;              /* RECORDS: C and L lines (claim_record) */
-	struct dc_out *o;               /* COMMIT, ABORT: synced / failed file */
+	struct dc_out *o;               /* COMMIT, ABORT, RENAME: synced / failed / done file */
 	char name[64];
-	char kind;
-	unsigned long claims;
+	char kind;                      /* COMMIT: 'P', 'I' (837) or 'U' (uk-line-items.csv) */
+	unsigned long claims;           /* COMMIT, RENAME: for summary.json */
+	int why;                        /* ABORT: DC_ERR_IO, or DC_ERR_BUG (failed its check) */
 };
 
 #define LQ_SIZE 4
@@ -1470,7 +1434,10 @@ struct lworker {
 	pthread_cond_t cv;
 	struct ljob q[LQ_SIZE];
 	unsigned head, tail;            /* queued: q[head % LQ_SIZE] .. */
-	int status;                     /* first failure, or 0 */
+	unsigned seq;                   /* the writer's file sequence (lw_sequence) */
+	unsigned seq_done;              /* the sequence of the job done last */
+	int status;                     /* first failure in that sequence, or 0 */
+	int bug;
 	int in_file;                    /* a file transaction is open */
 	int output_failed;
 	struct dc_buf fill;             /* the writer's next RECORDS batch */
@@ -1482,22 +1449,31 @@ static void lj_fail(struct lworker *lw, int st)
 {
 	if (lw->status == DC_OK)
 		lw->status = st;
-	lw->output_failed = 1;
+	if (st == DC_ERR_BUG)
+		lw->bug = 1;
+	else
+		lw->output_failed = 1;
 }
 
 /* Does one job; the ledger is this function's alone while it runs. */
 static void lj_run(struct lworker *lw, struct ljob *j)
 {
 	struct run *r = lw->r;
+	if (j->seq != lw->seq_done) {
+		/* a new sequence: the failures of the last one do not stop it */
+		lw->seq_done = j->seq;
+		lw->status = DC_OK;
+	}
 	int failed = lw->status < 0;
 	switch (j->type) {
 	case LJ_BEGIN: {
-		long isa13, gs06;
+		long isa13 = -1, gs06 = -1;
 		if (failed)
 			break;
 		if (dc_ledger_file_begin(r->ledger) < 0 ||
-		    dc_ledger_next_control(r->ledger, lw->key, r->o->shard_k, r->o->shard_n,
-					   &isa13, &gs06) < 0) {
+		    (j->isa13 >= 0 &&
+		     dc_ledger_next_control(r->ledger, lw->key, r->o->shard_k, r->o->shard_n,
+					    &isa13, &gs06) < 0)) {
 			dc_ledger_file_rollback(r->ledger);
 			lj_fail(lw, DC_ERR_IO);
 			break;
@@ -1532,8 +1508,9 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		}
 		snprintf(final, sizeof final, "%s/%s", r->abs_out, j->name);
 		lw->in_file = 0;
-		if (dc_ledger_file_commit(r->ledger, j->kind == 'P' ? "837P" : "837I", final,
-					  j->o->tmp, j->isa13, &file_id) != DC_OK) {
+		const char *kind = j->kind == 'P' ? "837P" : j->kind == 'I' ? "837I" : "uk";
+		if (dc_ledger_file_commit(r->ledger, kind, final, j->o->tmp, j->isa13, &file_id) !=
+		    DC_OK) {
 			dc_out_abort(j->o);
 			lj_fail(lw, DC_ERR_IO);
 			break;
@@ -1555,8 +1532,17 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		lw->in_file = 0;
 		if (j->o)
 			dc_out_abort(j->o);
-		lj_fail(lw, DC_ERR_IO);
+		lj_fail(lw, j->why);
 		break;
+	case LJ_RENAME: {
+		/* an output without claims, renamed in its turn whatever failed before */
+		uint64_t bytes = j->o->bytes;
+		if (dc_out_commit(j->o) < 0)
+			lw->output_failed = 1;
+		else
+			add_info(r, j->name, j->claims, bytes);
+		break;
+	}
 	}
 	if (j->o) {
 		free(j->o);
@@ -1615,6 +1601,7 @@ static void lw_simple(struct lworker *lw, int type, long isa13, long gs06)
 {
 	struct ljob *j = lw_slot(lw);
 	j->type = type;
+	j->seq = lw->seq;
 	j->isa13 = isa13;
 	j->gs06 = gs06;
 	j->o = NULL;
@@ -1628,6 +1615,7 @@ static void lw_flush(struct lworker *lw)
 		return;
 	struct ljob *j = lw_slot(lw);
 	j->type = LJ_RECORDS;
+	j->seq = lw->seq;
 	j->o = NULL;
 	struct dc_buf t = j->buf;
 	j->buf = lw->fill;
@@ -1643,6 +1631,7 @@ static void lw_file(struct lworker *lw, int type, struct dc_out *o, const char *
 	lw_flush(lw);
 	struct ljob *j = lw_slot(lw);
 	j->type = type;
+	j->seq = lw->seq;
 	j->o = NULL;
 	if (o) {
 		j->o = dc_xmalloc(sizeof *o);
@@ -1655,17 +1644,57 @@ static void lw_file(struct lworker *lw, int type, struct dc_out *o, const char *
 	lw_push(lw, j);
 }
 
+/* A file given up (|o| may not be open): roll back, remove it. */
+static void lw_abort(struct lworker *lw, struct dc_out *o, int why)
+{
+	lw_flush(lw);
+	struct ljob *j = lw_slot(lw);
+	j->type = LJ_ABORT;
+	j->seq = lw->seq;
+	j->o = dc_xmalloc(sizeof *o);
+	*j->o = *o;
+	j->why = why;
+	lw_push(lw, j);
+}
+
+/* Has a job of the writer's current sequence failed? */
 static int lw_failed(struct lworker *lw)
 {
-	if (!lw->threaded)
-		return lw->status < 0;
-	pthread_mutex_lock(&lw->mu);
-	int f = lw->status < 0;
-	pthread_mutex_unlock(&lw->mu);
+	if (lw->threaded)
+		pthread_mutex_lock(&lw->mu);
+	int f = lw->status < 0 && lw->seq_done == lw->seq;
+	if (lw->threaded)
+		pthread_mutex_unlock(&lw->mu);
 	return f;
 }
 
-static void lw_start(struct lworker *lw, struct run *r, const char *key)
+/* Starts a sequence of files: what failed before does not stop it. */
+static void lw_sequence(struct lworker *lw)
+{
+	lw->seq++;
+}
+
+/* Renames an output without claims in its turn (after the claim files). */
+static void lw_rename(struct lworker *lw, struct dc_out *o, int *open, unsigned long claims)
+{
+	if (*open != 1)
+		return;
+	*open = 0;
+	lw_file(lw, LJ_RENAME, o, o->name ? o->name : "", 0, -1, claims);
+}
+
+/* stage drain callback: the UK invoices' records, as RECORDS jobs */
+static int lw_gather(void *ctx, const char *id, const char *p, size_t n)
+{
+	struct lworker *lw = ctx;
+	(void)id;
+	dc_buf_add(&lw->fill, p, n);
+	if (lw->fill.len >= RECORD_BATCH)
+		lw_flush(lw);
+	return DC_OK;
+}
+
+static void lw_start(struct lworker *lw, struct run *r, const char *key, int threads)
 {
 	memset(lw, 0, sizeof *lw);
 	lw->r = r;
@@ -1673,7 +1702,7 @@ static void lw_start(struct lworker *lw, struct run *r, const char *key)
 	for (int i = 0; i < LQ_SIZE; i++)
 		dc_buf_init(&lw->q[i].buf);
 	dc_buf_init(&lw->fill);
-	if (r->o->jobs > 1) {
+	if (threads) {
 		pthread_mutex_init(&lw->mu, NULL);
 		pthread_cond_init(&lw->cv, NULL);
 		lw->threaded = pthread_create(&lw->th, NULL, lworker_main, lw) == 0;
@@ -1682,6 +1711,17 @@ static void lw_start(struct lworker *lw, struct run *r, const char *key)
 			pthread_cond_destroy(&lw->cv);
 		}
 	}
+}
+
+/* Waits until every job queued so far is done. */
+static void lw_wait(struct lworker *lw)
+{
+	if (!lw->threaded)
+		return;
+	pthread_mutex_lock(&lw->mu);
+	while (lw->head != lw->tail)
+		pthread_cond_wait(&lw->cv, &lw->mu);
+	pthread_mutex_unlock(&lw->mu);
 }
 
 /* Waits for every job; the ledger is the caller's again. */
@@ -1700,7 +1740,7 @@ static void lw_stop(struct lworker *lw)
 	dc_buf_release(&lw->fill);
 	if (lw->output_failed)
 		lw->r->res->output_failed = 1;
-	if (lw->status == DC_ERR_BUG)
+	if (lw->bug)
 		lw->r->res->bug = 1;
 }
 
@@ -1771,7 +1811,7 @@ static void add_info(struct run *r, const char *name, unsigned long claims, uint
  * DC_X12_CLAIMS_PER_FILE claims, each with the next ISA13 of the profile,
  * recorded in the ledger as it is renamed into place.
  */
-static void write_837(struct run *r, char kind, struct dc_stage *claims)
+static void write_837(struct run *r, char kind, struct dc_stage *claims, struct lworker *lwp)
 {
 	if (!claims->records)
 		return;
@@ -1783,27 +1823,28 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 		r->res->output_failed = 1;
 		return;
 	}
-	const char *key = dc_profile_key(r->o->profile);
+	const char *key = lwp->key;
 	long isa13 = 0, gs06 = 0;
-	struct lworker lw;
+	/* the numbers the ledger holds now: the files before are committed */
+	lw_wait(lwp);
 	if (dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, 0, 0,
 				   &isa13, &gs06) < 0) {
 		r->res->output_failed = 1;
 		dc_stage_iter_release(&w.it);
 		return;
 	}
-	lw_start(&lw, r, key);
-	w.lw = &lw;
-	for (int first = 1; (!w.eof || w.pending) && !lw_failed(&lw); first = 0) {
+	lw_sequence(lwp);
+	w.lw = lwp;
+	for (int first = 1; (!w.eof || w.pending) && !lw_failed(lwp); first = 0) {
 		char name[64];
 		struct dc_out o;
 		if (!first)
 			dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, isa13,
 					       gs06, &isa13, &gs06);
-		lw_simple(&lw, LJ_BEGIN, isa13, gs06);
+		lw_simple(lwp, LJ_BEGIN, isa13, gs06);
 		snprintf(name, sizeof name, "837%c-%09ld.x12", kind == 'P' ? 'p' : 'i', isa13);
 		if (dc_out_open(&o, r->o->out_dir, name, r->o->mode, r->ds) < 0) {
-			lw_file(&lw, LJ_ABORT, &o, name, kind, isa13, 0);
+			lw_abort(lwp, &o, DC_ERR_IO);
 			break;
 		}
 		w.claims = 0;
@@ -1818,12 +1859,12 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims)
 					       "the claim file failed its own check and was not written;"
 					       " please report this");
 			}
-			lw_file(&lw, LJ_ABORT, &o, name, kind, isa13, 0);
+			lw_abort(lwp, &o, rc == DC_ERR_BUG ? DC_ERR_BUG : DC_ERR_IO);
 			break;
 		}
-		lw_file(&lw, LJ_COMMIT, &o, name, kind, isa13, w.claims);
+		lw_file(lwp, LJ_COMMIT, &o, name, kind, isa13, w.claims);
 	}
-	lw_stop(&lw);
+	lw_flush(lwp);
 	dc_stage_iter_release(&w.it);
 	dc_stage_clear(claims);
 }
@@ -1913,24 +1954,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes);
-
-static int commit(struct run *r, struct dc_out *o, int *open, unsigned long claims)
-{
-	if (*open != 1)
-		return 0;
-	char *name = dc_xstrdup(o->name ? o->name : "");
-	uint64_t bytes = o->bytes;
-	*open = 0;
-	int rc = dc_out_commit(o);
-	if (rc < 0)
-		r->res->output_failed = 1;
-	else
-		add_info(r, name, claims, bytes);
-	free(name);
-	return rc;
-}
-
 int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_result *res)
 {
 	struct run R, *r = &R;
@@ -1996,14 +2019,18 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		add_stats(&r->totals, &r->stats[i]);
 	}
 
+	/*
+	 * The files, in this order: 837P, 837I, lines.csv, uk-line-items.csv,
+	 * held.csv, rejects.csv. With --jobs the ledger's part and the renames
+	 * run in that order on the ledger thread (lworker) while this thread
+	 * builds the next file and held.csv.
+	 */
+	struct lworker lw;
+	lw_start(&lw, r, dc_profile_key(o->profile), o->jobs > 1 && r->ledger);
 	if (r->ledger) {
-		write_837(r, 'P', &r->p_claims);
-		write_837(r, 'I', &r->i_claims);
+		write_837(r, 'P', &r->p_claims, &lw);
+		write_837(r, 'I', &r->i_claims, &lw);
 	}
-	struct dc_out held_out;
-	int held_open = write_held(r, &held_out);
-	if (held_open < 0)
-		res->output_failed = 1;
 	/* a file whose rows were all taken back would be a header alone: no file */
 	if (r->lines_open == 1 && r->lines_out.bytes == strlen(dc_lines_header)) {
 		dc_out_abort(&r->lines_out);
@@ -2013,18 +2040,31 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		dc_out_abort(&r->uk_out);
 		r->uk_open = 0;
 	}
-	commit(r, &r->lines_out, &r->lines_open, 0);
+	lw_rename(&lw, &r->lines_out, &r->lines_open, 0);
 	if (r->uk_open == 1 && r->ledger) {
-		char *name = dc_xstrdup(r->uk_out.name);
-		uint64_t bytes = r->uk_out.bytes;
+		/* the UK invoices go out in uk-line-items.csv: sync, record, commit */
 		r->uk_open = 0;
-		if (commit_claim_file(r, &r->uk_out, &r->uk_claims, "uk", -1) == 0)
-			add_info(r, name, r->uk_invoices, bytes);
-		free(name);
+		lw_sequence(&lw);
+		if (dc_out_sync(&r->uk_out) < 0) {
+			lw_abort(&lw, &r->uk_out, DC_ERR_IO);
+		} else {
+			lw_simple(&lw, LJ_BEGIN, -1, -1);
+			if (dc_stage_drain(&r->uk_claims, NULL, NULL, lw_gather, &lw) < 0) {
+				lw_abort(&lw, &r->uk_out, DC_ERR_IO);
+			} else {
+				const char *name = r->uk_out.name ? r->uk_out.name : "";
+				lw_file(&lw, LJ_COMMIT, &r->uk_out, name, 'U', -1, r->uk_invoices);
+			}
+		}
 	}
-	commit(r, &r->uk_out, &r->uk_open, r->uk_invoices);
-	commit(r, &held_out, &held_open, 0);
-	commit(r, &r->rejects_out, &r->rejects_open, 0);
+	lw_rename(&lw, &r->uk_out, &r->uk_open, r->uk_invoices);
+	struct dc_out held_out;
+	int held_open = write_held(r, &held_out);
+	if (held_open < 0)
+		res->output_failed = 1;
+	lw_rename(&lw, &held_out, &held_open, 0);
+	lw_rename(&lw, &r->rejects_out, &r->rejects_open, 0);
+	lw_stop(&lw);
 
 	struct dc_summary s = { o->version, o->command, o->now, r->stats, (size_t)o->ninputs,
 		&r->totals, r->holds, r->unknown, r->nunknown, r->warn, r->nwarn, r->info, r->ninfo,
