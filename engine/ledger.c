@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,11 @@ static void mkdirs_for(const char *path)
 	free(p);
 }
 
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);   /* before SQLite initialises */
+}
+
 int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned mode,
 		   struct dc_diag_sink *ds)
 {
@@ -176,7 +182,17 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 	}
 	struct stat st;
 	int fresh = stat(path, &st) != 0;
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	/*
+	 * One thread at a time uses the connection (the coder thread during
+	 * reading, the ledger thread while claim files are written, else the
+	 * run's thread; run.c), so SQLite need not lock it for every call; and
+	 * SQLite's memory statistics, which take a lock on every allocation,
+	 * are not wanted.
+	 */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_setup);
+	if (sqlite3_open_v2(path, &l->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		db_error(l, "cannot open");
 		dc_ledger_close(l);
