@@ -405,7 +405,10 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 		seg(w, "DTP");
 		el_raw(w, "434");
 		el_raw(w, "RD8");
-		dc_buf_printf(w->b, "%c%s-%s", p->elem_sep, date, date);
+		dc_buf_addc(w->b, p->elem_sep);
+		dc_buf_adds(w->b, date);
+		dc_buf_addc(w->b, '-');
+		dc_buf_adds(w->b, date);
 		end(w);
 		seg(w, "CL1");
 		el_raw(w, "3");
@@ -473,7 +476,8 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 		if (strcmp(l->claim_id, cid) != 0 || !is_837(l))
 			continue;
 		seg(w, "LX");
-		dc_buf_printf(w->b, "%c%d", p->elem_sep, ++lx);
+		dc_buf_addc(w->b, p->elem_sep);
+		dc_buf_int(w->b, ++lx);
 		end(w);
 
 		seg(w, inst ? "SV2" : "SV1");
@@ -489,7 +493,9 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 			size_t k = e ? (size_t)(e - m) : strlen(m);
 			if (k) {
 				char mod[8];
-				snprintf(mod, sizeof mod, "%.*s", (int)(k < 7 ? k : 7), m);
+				size_t mk = k < 7 ? k : 7;
+				memcpy(mod, m, mk);
+				mod[mk] = '\0';
 				comp(w, mod, 2);
 				nm++;
 			}

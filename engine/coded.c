@@ -34,14 +34,18 @@ void dc_coded_warn(struct dc_coded *c, struct dc_arena *a, const char *rule,
 		c->warnings = nw;
 		c->wcap = ncap;
 	}
+	struct dc_warning *w = &c->warnings[c->nwarnings++];
+	w->rule = rule;
+	w->line = line;
+	w->msg = "";
+	/* a batch run counts warnings by rule; only explain shows the text */
+	if (!c->explain)
+		return;
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	struct dc_warning *w = &c->warnings[c->nwarnings++];
-	w->rule = rule;
-	w->line = line;
 	w->msg = dc_arena_strdup(a, msg);
 }
 

@@ -2012,8 +2012,13 @@ static void drug_lines(struct ctx *x)
 	/* one group per drug and NDC; sized first, so memory stays linear */
 	for (size_t i = 0; i < x->nrows; i++) {
 		const struct drow *d = &x->rows[i];
-		gid[i] = smap_get(&keys, dc_arena_printf(x->a, "%s %s", group_code(d),
-							 d->it->ndc11), nk);
+		const char *code = group_code(d), *ndc = d->it->ndc11;
+		size_t nc = strlen(code), nn = strlen(ndc);
+		char *key = dc_arena_alloc(x->a, nc + nn + 2);
+		memcpy(key, code, nc);
+		key[nc] = ' ';
+		memcpy(key + nc + 1, ndc, nn + 1);
+		gid[i] = smap_get(&keys, key, nk);
 		if (gid[i] == nk)
 			nk++;
 		cnt[gid[i]]++;

@@ -82,6 +82,7 @@ static void code(struct run *t)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t->r);
 	CU_ASSERT_EQUAL_FATAL(t->r->ops->next(t->r, &t->enc, &t->a), 1);
 	memset(&t->c, 0, sizeof t->c);
+	t->c.explain = 1;   /* the warnings' text, as explain shows it */
 	dc_encounter_validate(&t->enc, rules(), DC_SCHEME_UK, &t->a);
 	CU_ASSERT_EQUAL(t->enc.scheme, DC_SCHEME_UK);
 	if (t->enc.hold != DC_HOLD_NONE) {
