@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,8 +70,11 @@ void dc_input_open_mem(struct dc_input *in, const char *name, const void *buf,
 	in->size = (int64_t)len;
 }
 
+static void stop_thread(struct dc_input *in, int drain);
+
 void dc_input_close(struct dc_input *in)
 {
+	stop_thread(in, 0);
 	if (in->zinit)
 		inflateEnd(&in->zs);
 	if (in->own_fd)
@@ -138,10 +142,208 @@ static int make_room(struct dc_input *in)
 	return 0;
 }
 
+/* ---- reading ahead in a thread ------------------------------------------ */
+
+#define TBLOCKS 4
+#define TBLOCK (256 * 1024)
+
+struct tblock {
+	unsigned char *p;
+	size_t len, off;
+	uint64_t raw_bytes;             /* the inner input's count after this block */
+	long status;                    /* 1 data, 0 end, < 0 the inner's error */
+	int have_diag;
+	struct dc_diag diag;            /* the error's diagnostic, reported in turn */
+};
+
+struct dc_input_thread {
+	struct dc_input inner;          /* the real input, used by the thread alone */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct tblock b[TBLOCKS];
+	unsigned long made, taken;      /* blocks filled / emptied */
+	int quit, drain, done;
+	struct dc_diag_sink sink;       /* the inner's diagnostics, kept for the block */
+	struct dc_diag last;
+	int have_last;
+};
+
+static void keep_diag(void *ctx, const struct dc_diag *d)
+{
+	struct dc_input_thread *t = ctx;
+	t->last = *d;
+	t->have_last = 1;
+}
+
+static void *reader_main(void *arg)
+{
+	struct dc_input_thread *t = arg;
+	struct dc_input *in = &t->inner;
+	for (;;) {
+		pthread_mutex_lock(&t->mu);
+		while (t->made - t->taken == TBLOCKS && !t->quit && !t->drain)
+			pthread_cond_wait(&t->cv, &t->mu);
+		int stop = t->quit || t->drain;
+		pthread_mutex_unlock(&t->mu);
+		if (stop)
+			break;
+		struct tblock *b = &t->b[t->made % TBLOCKS];
+		b->len = b->off = 0;
+		b->have_diag = 0;
+		long r = 1;
+		/* fill the block: one or more windows of decoded bytes */
+		while (b->len < TBLOCK / 2) {
+			if (!dc_input_avail(in)) {
+				r = dc_input_more(in);
+				if (r <= 0)
+					break;
+			}
+			size_t n;
+			const unsigned char *p = dc_input_data(in, &n);
+			if (n > TBLOCK - b->len)
+				n = TBLOCK - b->len;
+			memcpy(b->p + b->len, p, n);
+			b->len += n;
+			dc_input_consume(in, n);
+		}
+		b->status = r > 0 ? 1 : r;
+		b->raw_bytes = in->raw_bytes;
+		if (r < 0 && t->have_last) {
+			b->diag = t->last;
+			b->have_diag = 1;
+		}
+		pthread_mutex_lock(&t->mu);
+		t->made++;
+		pthread_cond_broadcast(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		if (r <= 0)
+			break;
+	}
+	pthread_mutex_lock(&t->mu);
+	int drain = t->drain;
+	pthread_mutex_unlock(&t->mu);
+	if (drain)
+		dc_input_drain(in);
+	pthread_mutex_lock(&t->mu);
+	t->done = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+int dc_input_start_thread(struct dc_input *in)
+{
+	struct dc_input_thread *t = dc_xcalloc(1, sizeof *t);
+	t->inner = *in;   /* the descriptor, buffers and hash move to the thread */
+	if (in->zinit && inflateCopy(&t->inner.zs, &in->zs) != Z_OK) {
+		free(t);
+		return -1;
+	}
+	t->inner.name = dc_xstrdup(in->name);
+	t->sink.emit = keep_diag;
+	t->sink.ctx = t;
+	t->inner.ds = &t->sink;
+	for (int i = 0; i < TBLOCKS; i++)
+		t->b[i].p = dc_xmalloc(TBLOCK);
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	if (pthread_create(&t->th, NULL, reader_main, t) != 0) {
+		if (in->zinit)
+			inflateEnd(&t->inner.zs);
+		free(t->inner.name);
+		for (int i = 0; i < TBLOCKS; i++)
+			free(t->b[i].p);
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+		free(t);
+		return -1;
+	}
+	/* the outer input keeps its name and gets a new, empty window */
+	if (in->zinit)
+		inflateEnd(&in->zs);
+	in->raw = dc_xmalloc(RAW_SIZE);
+	in->rawpos = in->rawlen = 0;
+	in->buf = dc_xmalloc(in->cap);
+	in->start = in->end = 0;
+	in->own_fd = 0;
+	in->zinit = 0;
+	in->thr = t;
+	return 0;
+}
+
+/* Stops the thread (|drain|: after reading the rest of the raw input) and
+ * takes back the raw byte count and hash. */
+static void stop_thread(struct dc_input *in, int drain)
+{
+	struct dc_input_thread *t = in->thr;
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	if (drain)
+		t->drain = 1;
+	else
+		t->quit = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->th, NULL);
+	in->raw_bytes = t->inner.raw_bytes;
+	in->sha = t->inner.sha;
+	dc_input_close(&t->inner);
+	for (int i = 0; i < TBLOCKS; i++)
+		free(t->b[i].p);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
+	in->thr = NULL;
+	in->raw_eof = 1;
+}
+
+/* dc_input_more for a threaded input: the next decoded bytes, in order */
+static long thread_more(struct dc_input *in)
+{
+	struct dc_input_thread *t = in->thr;
+	make_room(in);
+	pthread_mutex_lock(&t->mu);
+	while (t->made == t->taken && !t->done)
+		pthread_cond_wait(&t->cv, &t->mu);
+	int none = t->made == t->taken;
+	pthread_mutex_unlock(&t->mu);
+	if (none) {
+		in->eof = 1;
+		return 0;
+	}
+	struct tblock *b = &t->b[t->taken % TBLOCKS];
+	size_t n = b->len - b->off;
+	if (n > in->cap - in->end)
+		n = in->cap - in->end;
+	memcpy(in->buf + in->end, b->p + b->off, n);
+	in->end += n;
+	b->off += n;
+	in->raw_bytes = b->raw_bytes;
+	long status = b->status;
+	if (b->off < b->len || (n && status < 0))
+		return (long)n;   /* the rest of the block, or its error, next time */
+	if (status <= 0) {
+		in->eof = 1;
+		if (status < 0 && b->have_diag && in->ds)
+			dc_diag_forward(in->ds, &b->diag);
+	}
+	pthread_mutex_lock(&t->mu);
+	t->taken++;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	if (n)
+		return (long)n;
+	return status < 0 ? status : 0;
+}
+
 long dc_input_more(struct dc_input *in)
 {
 	if (in->eof)
 		return 0;
+	if (in->thr)
+		return thread_more(in);
 	make_room(in);
 	long r = raw_fill(in);
 	if (r < 0)
@@ -264,6 +466,10 @@ long dc_input_more(struct dc_input *in)
 
 void dc_input_drain(struct dc_input *in)
 {
+	if (in->thr) {
+		stop_thread(in, 1);
+		return;
+	}
 	in->rawpos = in->rawlen;
 	while (raw_fill(in) > 0)
 		in->rawpos = in->rawlen;
@@ -271,6 +477,8 @@ void dc_input_drain(struct dc_input *in)
 
 void dc_input_sha256(struct dc_input *in, char hex[65])
 {
+	/* the hash of what was read: the thread may have read ahead of the consumer */
+	stop_thread(in, 0);
 	struct dc_sha256 copy = in->sha;
 	dc_sha256_final_hex(&copy, hex);
 }

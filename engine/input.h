@@ -45,6 +45,7 @@ struct dc_input {
 	struct dc_sha256 sha;
 	FILE *tee;                  /* when set, raw bytes are copied here */
 	struct dc_diag_sink *ds;
+	struct dc_input_thread *thr;   /* dc_input_start_thread: reads and decodes ahead */
 };
 
 /*
@@ -69,6 +70,14 @@ void dc_input_close(struct dc_input *in);
  * DC_ERR_PARSE (corrupt or truncated gzip), reported to the sink.
  */
 long dc_input_more(struct dc_input *in);
+/*
+ * Reads and decodes ahead in a thread of its own (--jobs): dc_input_more then
+ * takes decoded blocks from it. Call after opening (and setting |tee|),
+ * before the first dc_input_more. Diagnostics keep their order: the thread's
+ * are reported when the consumer reaches them. Returns 0, or -1 when no
+ * thread could be started (the input then works as before).
+ */
+int dc_input_start_thread(struct dc_input *in);
 static inline const unsigned char *dc_input_data(const struct dc_input *in, size_t *len)
 {
 	*len = in->end - in->start;
