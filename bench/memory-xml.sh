@@ -1,8 +1,7 @@
 #!/bin/sh
-# Peak memory of `dripcode check` on HL7 v2.xml extracts of about 5 MB
-# and LARGE_MB: the generated CSV extract (bench/gen-extract.sh) turned into
-# HL7 v2.xml by tools/csv2hl7xml.py once, then its messages repeated with
-# fresh encounter ids up to the size asked. Needs python3 and GNU time.
+# Peak memory of `dripcode check` on HL7 v2.xml extracts from
+# bench/gen-xml.sh, plain and gzipped: the smallest it writes (its seed's
+# messages once, about 9 MB) and LARGE_MB. Needs python3 and GNU time.
 # Usage: bench/memory-xml.sh [LARGE_MB]
 set -eu
 large=${1:-1024}
@@ -11,32 +10,10 @@ dc=${DRIPCODE:-$top/dripcode}
 work=${BENCH_DIR:-$top/bench/out}
 mkdir -p "$work"
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
-small="$work/extract-1mb.xml"
-if [ ! -f "$small" ]; then
-	sh "$top/bench/gen-extract.sh" 1 >"$work/x.csv"
-	python3 "$top/tools/csv2hl7xml.py" "$work/x.csv" >"$small"
-fi
+small="$work/extract-seed.xml"
+[ -f "$small" ] || sh "$top/bench/gen-xml.sh" 1 >"$small"
 big="$work/extract-${large}mb.xml"
-if [ ! -f "$big" ]; then
-	# the messages between the batch header and trailer, repeated with new ids
-	awk -v limit=$((large * 1024 * 1024)) '
-		NR == FNR { lines[++n] = $0; next }
-		END {
-			for (i = 1; i <= n && lines[i] !~ /<RAS_O17>/; i++) print lines[i]
-			first = i
-			for (last = n; last > first && lines[last] !~ /<\/RAS_O17>/; last--) ;
-			bytes = 0
-			for (k = 1; bytes < limit; k++) {
-				for (i = first; i <= last; i++) {
-					l = lines[i]
-					gsub(/ENC0/, "E" k "X", l)
-					print l
-					bytes += length(l) + 1
-				}
-			}
-			for (i = last + 1; i <= n; i++) print lines[i]
-		}' "$small" /dev/null >"$big"
-fi
+[ -f "$big" ] || sh "$top/bench/gen-xml.sh" "$large" >"$big"
 for f in "$small" "$big"; do
 	for input in "$f" "$f.gz"; do
 		[ -f "$input" ] || gzip -1 -c "$f" >"$input"

@@ -164,22 +164,7 @@ static char *amount(int64_t cents, char *buf, size_t n)
 /* CCYYMMDD of a day number. */
 static char *d8(int32_t day, char *buf, size_t n)
 {
-	int y, m, d;
-	dc_civil_from_days(day, &y, &m, &d);
-	if (n < 9 || y < 0 || y > 9999) {
-		snprintf(buf, n, "%04d%02d%02d", y, m, d);
-		return buf;
-	}
-	const int v[3] = { y, m, d }, w[3] = { 4, 2, 2 };
-	char *o = buf;
-	for (int i = 0; i < 3; i++) {
-		int x = v[i];
-		for (int k = w[i] - 1; k >= 0; k--, x /= 10)
-			o[k] = (char)('0' + x % 10);
-		o += w[i];
-	}
-	*o = '\0';
-	return buf;
+	return dc_date_format_sep(day, '\0', buf, n);
 }
 
 /* CCYYMMDD of an extract date (YYYY-MM-DD), or "" */

@@ -196,12 +196,15 @@ int dc_date_parse(const char *s, int32_t *days)
 	return len > 0 && s[len] == '\0' ? 0 : -1;
 }
 
-char *dc_date_format(int32_t days, char *buf, size_t n)
+char *dc_date_format_sep(int32_t days, char sep, char *buf, size_t n)
 {
 	int y, m, d;
 	dc_civil_from_days(days, &y, &m, &d);
 	if (n < 11 || y < 0 || y > 9999) {
-		snprintf(buf, n, "%04d-%02d-%02d", y, m, d);
+		if (sep)
+			snprintf(buf, n, "%04d%c%02d%c%02d", y, sep, m, sep, d);
+		else
+			snprintf(buf, n, "%04d%02d%02d", y, m, d);
 		return buf;
 	}
 	/* by hand: dates are formatted for every line written */
@@ -212,11 +215,16 @@ char *dc_date_format(int32_t days, char *buf, size_t n)
 		for (int k = w[i] - 1; k >= 0; k--, x /= 10)
 			o[k] = (char)('0' + x % 10);
 		o += w[i];
-		if (i < 2)
-			*o++ = '-';
+		if (i < 2 && sep)
+			*o++ = sep;
 	}
 	*o = '\0';
 	return buf;
+}
+
+char *dc_date_format(int32_t days, char *buf, size_t n)
+{
+	return dc_date_format_sep(days, '-', buf, n);
 }
 
 /* HH:MM[:SS] at the start of |s|; returns length or -1. */

@@ -47,6 +47,8 @@ void dc_civil_from_days(int32_t z, int *y, int *m, int *d);
 int dc_date_parse(const char *s, int32_t *days);
 /* Writes YYYY-MM-DD. */
 char *dc_date_format(int32_t days, char *buf, size_t n);
+/* The same with another separator between the parts, or none ('\0'): CCYYMMDD. */
+char *dc_date_format_sep(int32_t days, char sep, char *buf, size_t n);
 
 /*
  * Parses HH:MM[:SS] (placed on |service_day|) or YYYY-MM-DDTHH:MM[:SS] with an
