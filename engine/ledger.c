@@ -1,5 +1,6 @@
 #include "engine/ledger.h"
 #include "engine/arena.h"
+#include "engine/buf.h"
 #include "engine/dc_status.h"
 #include "engine/output.h"
 
@@ -24,38 +25,60 @@ struct dc_ledger {
 	int lockfd;
 	int64_t run_id;
 	struct dc_diag_sink *ds;
-	sqlite3_stmt *billed, *mark, *add_claim, *add_line, *taken, *add_enc;
+	sqlite3_stmt *billed, *mark, *add_claim, *taken, *add_enc;
 	int in_tx;               /* a file's transaction is open */
 	int bg;                  /* the lookups' own transaction is open */
-	int64_t claim_row;       /* row of the claim added last */
+	int claim_open;          /* add_claim is bound, its lines still coming */
+	struct dc_buf lines;     /* the open claim's lines, as a JSON array */
 	int64_t file_row;        /* the files row of the open file transaction */
 };
 
-static const char schema[] =
+/*
+ * Schema 2. A claim's lines are one JSON array in its row,
+ * [[line_no, code, modifiers, units, charge_cents, line_control], ...],
+ * read back with json_each (reconcile.c); the encounters billed are a
+ * table without rowid, keyed as they are looked up.
+ */
+static const char pragmas[] =
 	"PRAGMA locking_mode=EXCLUSIVE;"
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
-	"CREATE TABLE IF NOT EXISTS control(key TEXT PRIMARY KEY, next_isa13 INTEGER NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);";
+
+static const char schema[] =
+	"CREATE TABLE control(key TEXT PRIMARY KEY, next_isa13 INTEGER NOT NULL,"
 	"  next_gs06 INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, out_dir TEXT, now TEXT,"
+	"CREATE TABLE runs(id INTEGER PRIMARY KEY, out_dir TEXT, now TEXT,"
 	"  pid INTEGER, state TEXT NOT NULL, exit_status INTEGER);"
-	"CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, run_id INTEGER, kind TEXT,"
+	"CREATE TABLE files(id INTEGER PRIMARY KEY, run_id INTEGER, kind TEXT,"
 	"  path TEXT NOT NULL, tmp_path TEXT, isa13 INTEGER, state TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS encounters(provider TEXT NOT NULL, scheme TEXT NOT NULL,"
+	"CREATE TABLE encounters(provider TEXT NOT NULL, scheme TEXT NOT NULL,"
 	"  encounter_id TEXT NOT NULL, claim_id TEXT NOT NULL, file_id INTEGER NOT NULL,"
-	"  PRIMARY KEY(provider, scheme, encounter_id));"
-	"CREATE TABLE IF NOT EXISTS claims(id INTEGER PRIMARY KEY, claim_id TEXT NOT NULL,"
+	"  PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;"
+	"CREATE TABLE claims(id INTEGER PRIMARY KEY, claim_id TEXT NOT NULL,"
 	"  provider TEXT, scheme TEXT, encounter_id TEXT, payer TEXT, service_date TEXT,"
-	"  charge_cents INTEGER, frequency TEXT, file_id INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS claims_by_id ON claims(claim_id);"
-	"CREATE TABLE IF NOT EXISTS lines(claim_row INTEGER NOT NULL, line_no INTEGER,"
-	"  code TEXT, modifiers TEXT, units TEXT, charge_cents INTEGER, line_control TEXT);"
-	"CREATE INDEX IF NOT EXISTS lines_by_claim ON lines(claim_row);"
-	"CREATE TABLE IF NOT EXISTS inputs(id INTEGER PRIMARY KEY, run_id INTEGER, path TEXT,"
+	"  charge_cents INTEGER, frequency TEXT, file_id INTEGER NOT NULL, lines TEXT);"
+	"CREATE INDEX claims_by_id ON claims(claim_id);"
+	"CREATE TABLE inputs(id INTEGER PRIMARY KEY, run_id INTEGER, path TEXT,"
 	"  bytes INTEGER, sha256 TEXT, now TEXT, rows INTEGER, coded INTEGER, held INTEGER,"
 	"  rejected INTEGER);"
-	"INSERT OR IGNORE INTO meta VALUES('schema', '1');";
+	"INSERT INTO meta VALUES('schema', '2');";
+
+/* Schema 1 kept a row per claim line and a rowid table of encounters. */
+static const char migrate_1_2[] =
+	"ALTER TABLE claims ADD COLUMN lines TEXT;"
+	"UPDATE claims SET lines = (SELECT json_group_array(json_array(line_no, code, modifiers,"
+	"  units, charge_cents, line_control)) FROM (SELECT * FROM lines"
+	"  WHERE claim_row = claims.id ORDER BY line_no, rowid));"
+	"DROP TABLE lines;"
+	"CREATE TABLE encounters_2(provider TEXT NOT NULL, scheme TEXT NOT NULL,"
+	"  encounter_id TEXT NOT NULL, claim_id TEXT NOT NULL, file_id INTEGER NOT NULL,"
+	"  PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;"
+	"INSERT INTO encounters_2 SELECT provider, scheme, encounter_id, claim_id, file_id"
+	"  FROM encounters;"
+	"DROP TABLE encounters;"
+	"ALTER TABLE encounters_2 RENAME TO encounters;"
+	"UPDATE meta SET value = '2' WHERE key = 'schema';";
 
 static int db_error(struct dc_ledger *l, const char *what)
 {
@@ -140,6 +163,51 @@ static void sqlite_setup(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);   /* before SQLite initialises */
 }
 
+/* The schema version of an open database (0: none yet), or -1. */
+static int schema_version(struct dc_ledger *l, const char *db)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	snprintf(sql, sizeof sql, "SELECT value FROM %s.meta WHERE key = 'schema'", db);
+	if (prepare(l, &st, sql) < 0)
+		return -1;
+	int v = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Creates the tables of a new ledger, or brings an older one to schema 2. */
+static int setup_schema(struct dc_ledger *l)
+{
+	if (exec(l, pragmas) < 0)
+		return DC_ERR_IO;
+	int v = schema_version(l, "main");
+	if (v < 0)
+		return DC_ERR_IO;
+	if (v == DC_LEDGER_SCHEMA)
+		return DC_OK;
+	if (v > DC_LEDGER_SCHEMA)
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: schema %d is newer than this dripcode knows (%d)",
+				      v, DC_LEDGER_SCHEMA);
+	if (exec(l, "BEGIN IMMEDIATE") < 0)
+		return DC_ERR_IO;
+	if (exec(l, v == 0 ? schema : migrate_1_2) < 0) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		return DC_ERR_IO;
+	}
+	if (exec(l, "COMMIT") < 0) {
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		return DC_ERR_IO;
+	}
+	if (v)
+		dc_diag_report(l->ds, DC_SEV_NOTE, 0, l->path, 0,
+			       "ledger: schema %d brought to %d", v, DC_LEDGER_SCHEMA);
+	return DC_OK;
+}
+
 int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned mode,
 		   struct dc_diag_sink *ds)
 {
@@ -201,7 +269,7 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 	if (fresh)
 		chmod(path, mode ? mode : 0600);
 	sqlite3_busy_timeout(l->db, 5000);
-	if (exec(l, schema) < 0 ||
+	if (setup_schema(l) < 0 ||
 	    exec(l, "CREATE TEMP TABLE run_billed(provider TEXT, scheme TEXT, encounter_id TEXT,"
 		    " PRIMARY KEY(provider, scheme, encounter_id));") < 0 ||
 	    prepare(l, &l->billed,
@@ -211,10 +279,10 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 	    prepare(l, &l->mark, "INSERT OR IGNORE INTO run_billed VALUES(?1, ?2, ?3)") < 0 ||
 	    prepare(l, &l->add_claim,
 		    "INSERT INTO claims(claim_id, provider, scheme, encounter_id, payer,"
-		    " service_date, charge_cents, frequency, file_id) VALUES(?,?,?,?,?,?,?,?,?)") < 0 ||
+		    " service_date, charge_cents, frequency, file_id, lines)"
+		    " VALUES(?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prepare(l, &l->add_enc,
 		    "INSERT OR REPLACE INTO encounters VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
-	    prepare(l, &l->add_line, "INSERT INTO lines VALUES(?,?,?,?,?,?,?)") < 0 ||
 	    prepare(l, &l->taken,
 		    "SELECT 1 FROM claims WHERE claim_id=?1 AND provider=?2 AND encounter_id<>?3"
 		    " LIMIT 1") < 0) {
@@ -229,8 +297,7 @@ void dc_ledger_close(struct dc_ledger *l)
 {
 	if (!l)
 		return;
-	sqlite3_stmt *sts[] = { l->billed, l->mark, l->add_claim, l->add_line, l->taken,
-				l->add_enc };
+	sqlite3_stmt *sts[] = { l->billed, l->mark, l->add_claim, l->taken, l->add_enc };
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
@@ -239,6 +306,7 @@ void dc_ledger_close(struct dc_ledger *l)
 		sqlite3_close(l->db);
 	if (l->lockfd >= 0)
 		close(l->lockfd);   /* releases the lock */
+	dc_buf_release(&l->lines);
 	free(l->path);
 	free(l);
 }
@@ -480,23 +548,46 @@ int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, in
 	return rc;
 }
 
+/* Inserts the open claim with the lines added since. */
+static int claim_close(struct dc_ledger *l)
+{
+	if (!l->claim_open)
+		return DC_OK;
+	l->claim_open = 0;
+	dc_buf_addc(&l->lines, ']');
+	sqlite3_bind_text(l->add_claim, 10, l->lines.p, (int)l->lines.len, SQLITE_STATIC);
+	return step_done(l, l->add_claim, "cannot record a claim");
+}
+
+static void claim_drop(struct dc_ledger *l)
+{
+	if (!l->claim_open)
+		return;
+	l->claim_open = 0;
+	sqlite3_reset(l->add_claim);
+	sqlite3_clear_bindings(l->add_claim);
+}
+
 int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
 			const char *scheme, const char *encounter_id, const char *payer,
 			const char *service_date, int64_t charge_cents, const char *frequency)
 {
-	sqlite3_stmt *st = l->add_claim;
-	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, payer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, charge_cents);
-	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, l->file_row);
-	if (step_done(l, st, "cannot record a claim") < 0)
+	if (claim_close(l) < 0)
 		return DC_ERR_IO;
-	l->claim_row = sqlite3_last_insert_rowid(l->db);
+	/* the row is inserted once its lines are known: the values are copied */
+	sqlite3_stmt *st = l->add_claim;
+	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, payer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, charge_cents);
+	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, l->file_row);
+	l->claim_open = 1;
+	dc_buf_reset(&l->lines);
+	dc_buf_addc(&l->lines, '[');
 	st = l->add_enc;
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
@@ -511,21 +602,34 @@ int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
 		       int64_t charge_cents, const char *line_control)
 {
 	(void)claim_id;   /* the line belongs to the claim added last */
-	sqlite3_stmt *st = l->add_line;
-	sqlite3_bind_int64(st, 1, l->claim_row);
-	sqlite3_bind_int(st, 2, line_no);
-	sqlite3_bind_text(st, 3, code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, modifiers, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, units, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, charge_cents);
-	sqlite3_bind_text(st, 7, line_control, -1, SQLITE_STATIC);
-	return step_done(l, st, "cannot record a line");
+	if (!l->claim_open)
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_BUG, l->path, 0,
+				      "ledger: a line without its claim");
+	struct dc_buf *b = &l->lines;
+	if (b->len > 1)
+		dc_buf_addc(b, ',');
+	dc_buf_addc(b, '[');
+	dc_buf_int(b, line_no);
+	dc_buf_addc(b, ',');
+	dc_buf_json(b, code);
+	dc_buf_addc(b, ',');
+	dc_buf_json(b, modifiers);
+	dc_buf_addc(b, ',');
+	dc_buf_json(b, units);
+	dc_buf_addc(b, ',');
+	dc_buf_int(b, charge_cents);
+	dc_buf_addc(b, ',');
+	dc_buf_json(b, line_control);
+	dc_buf_addc(b, ']');
+	return DC_OK;
 }
 
 int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,
 			  const char *tmp_path, long isa13, int64_t *file_id)
 {
 	sqlite3_stmt *st;
+	if (claim_close(l) < 0)
+		goto fail;
 	if (prepare(l, &st, "UPDATE files SET kind=?2, path=?3, tmp_path=?4, isa13=?5,"
 			    " state='pending' WHERE id=?1") < 0)
 		goto fail;
@@ -557,6 +661,7 @@ fail:
 
 void dc_ledger_file_rollback(struct dc_ledger *l)
 {
+	claim_drop(l);
 	if (l->in_tx)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->in_tx = 0;
@@ -575,10 +680,9 @@ int dc_ledger_file_forget(struct dc_ledger *l, int64_t file_id)
 	char sql[512];
 	long long id = (long long)file_id;
 	snprintf(sql, sizeof sql,
-		 "BEGIN; DELETE FROM lines WHERE claim_row IN (SELECT id FROM claims WHERE"
-		 " file_id=%lld); DELETE FROM claims WHERE file_id=%lld;"
+		 "BEGIN; DELETE FROM claims WHERE file_id=%lld;"
 		 " DELETE FROM encounters WHERE file_id=%lld;"
-		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id, id);
+		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id);
 	int rc = exec(l, sql);
 	if (rc < 0)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
@@ -688,8 +792,21 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 	sqlite3_finalize(st);
 	if (conflicts)
 		goto detach;
+	/* a shard's ledger of schema 1 keeps its lines in a table of their own */
+	int shard_v = schema_version(l, "shard");
+	if (shard_v < 1 || shard_v > DC_LEDGER_SCHEMA) {
+		dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_IO, other, 0,
+			       "not a ledger this dripcode can merge (schema %d)", shard_v);
+		goto detach;
+	}
+	const char *lines = shard_v >= 2 ? "c.lines" :
+		"(SELECT json_group_array(json_array(line_no, code, modifiers, units,"
+		" charge_cents, line_control)) FROM (SELECT * FROM shard.lines"
+		" WHERE claim_row = c.id ORDER BY line_no, rowid))";
+	struct dc_buf sql;
+	dc_buf_init(&sql);
 	/* files the main ledger already has (a shard copied from it) are skipped */
-	rc = exec(l,
+	dc_buf_printf(&sql,
 		"BEGIN;"
 		"CREATE TEMP TABLE fmap AS SELECT s.id AS old, NULL AS new, s.path FROM shard.files s"
 		"  WHERE s.path NOT IN (SELECT path FROM main.files);"
@@ -697,18 +814,11 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 		"  SELECT NULL, kind, path, tmp_path, isa13, state FROM shard.files"
 		"  WHERE id IN (SELECT old FROM fmap) ORDER BY id;"
 		"UPDATE fmap SET new = (SELECT id FROM main.files f WHERE f.path = fmap.path);"
-		"CREATE TEMP TABLE cmap AS SELECT c.id AS old, NULL AS new FROM shard.claims c"
-		"  WHERE c.file_id IN (SELECT old FROM fmap);"
 		"INSERT INTO main.claims(claim_id, provider, scheme, encounter_id, payer, service_date,"
-		"  charge_cents, frequency, file_id)"
+		"  charge_cents, frequency, file_id, lines)"
 		"  SELECT claim_id, provider, scheme, encounter_id, payer, service_date, charge_cents,"
-		"  frequency, (SELECT new FROM fmap WHERE old = c.file_id) FROM shard.claims c"
-		"  WHERE c.id IN (SELECT old FROM cmap) ORDER BY c.id;"
-		"INSERT INTO main.lines SELECT (SELECT m.id FROM main.claims m, shard.claims s"
-		"  WHERE s.id = ln.claim_row AND m.claim_id = s.claim_id AND m.file_id ="
-		"  (SELECT new FROM fmap WHERE old = s.file_id)), line_no, code, modifiers, units,"
-		"  charge_cents, line_control FROM shard.lines ln"
-		"  WHERE ln.claim_row IN (SELECT old FROM cmap);"
+		"  frequency, (SELECT new FROM fmap WHERE old = c.file_id), %s FROM shard.claims c"
+		"  WHERE c.file_id IN (SELECT old FROM fmap) ORDER BY c.id;"
 		"INSERT OR IGNORE INTO main.encounters SELECT provider, scheme, encounter_id, claim_id,"
 		"  (SELECT new FROM fmap WHERE old = e.file_id) FROM shard.encounters e"
 		"  WHERE e.file_id IN (SELECT old FROM fmap);"
@@ -723,8 +833,10 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 		"    WHERE s.key = control.key), 0)),"
 		"  next_gs06 = max(next_gs06, coalesce((SELECT next_gs06 FROM shard.control s"
 		"    WHERE s.key = control.key), 0));"
-		"DROP TABLE temp.fmap; DROP TABLE temp.cmap;"
-		"COMMIT;");
+		"DROP TABLE temp.fmap;"
+		"COMMIT;", lines);
+	rc = exec(l, sql.p);
+	dc_buf_release(&sql);
 	if (rc < 0)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 detach:

@@ -28,6 +28,9 @@
 
 struct dc_ledger;
 
+/* The layout of the ledger's tables; dc_ledger_open brings older ones to it. */
+#define DC_LEDGER_SCHEMA 2
+
 /* Opens (creating) the ledger at |path|, with mode |mode| for a new file. */
 int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned mode,
 		   struct dc_diag_sink *ds);
@@ -75,7 +78,9 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 
 /*
  * One output file: begin a transaction, add its claims and lines, record the
- * file as pending (commit), then after the rename mark it complete.
+ * file as pending (commit), then after the rename mark it complete. A claim
+ * row is written when the next claim or the commit comes, with its lines
+ * (those added after it) in one JSON array.
  */
 int dc_ledger_file_begin(struct dc_ledger *l);
 int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,

@@ -1231,8 +1231,10 @@ static int report_claims(struct rc *r, struct rep *p)
 	p->r = r;
 	dc_arena_init(&p->a, 0);
 	dc_buf_init(&p->b);
-	p->lines_l = prep(r, "SELECT line_no, code, modifiers, units, charge_cents, line_control"
-			  " FROM main.lines WHERE claim_row = ? ORDER BY line_no, rowid");
+	/* a claim's lines are a JSON array in its row (ledger.c) */
+	p->lines_l = prep(r, "SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3,"
+			  " j.value->>4, j.value->>5 FROM main.claims c, json_each(c.lines) j"
+			  " WHERE c.id = ? ORDER BY j.value->>0, j.key");
 	p->lines_x = prep(r, "SELECT line_no, code, modifiers, units, charge_cents, line_control"
 			  " FROM recon_ext_lines WHERE ext_id = ? ORDER BY line_no, rowid");
 	p->pays = prep(r, match_sql);
