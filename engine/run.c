@@ -55,7 +55,6 @@ struct run {
 	uint64_t lines_mark, uk_mark;         /* where this input's rows start (0: after the header) */
 	struct copy_ctx lc, uc;               /* lines.csv and uk-line-items.csv, written as coded */
 	struct dc_stage held_stage, held_all;
-	struct dc_stage claims_stage;         /* this input's claim records */
 	struct dc_stage uk_claims;            /* the run's UK invoices, for the ledger */
 	struct dc_ledger *ledger;             /* NULL for check and --dry-run */
 	const char *provider;                 /* the billing provider the ledger knows */
@@ -404,6 +403,26 @@ static void format_outputs(struct run *r, const struct dc_encounter *enc, struct
 }
 
 /* Everything that must happen in input order: accounting, holds, outputs. */
+/*
+ * Where a claim record is staged: 837P, 837I, or the UK invoices that wait
+ * for uk-line-items.csv to be recorded; NULL for a record that names none.
+ */
+static struct dc_stage *claim_stage(struct run *r, const char *p, size_t n, int *uk)
+{
+	/* C TAB claim_id TAB claim_type TAB scheme ... */
+	const char *t1 = memchr(p, '\t', n);
+	const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p)) : NULL;
+	const char *t3 = t2 ? memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - p)) : NULL;
+	if (!t3)
+		return NULL;
+	/* the claim type sits between the second and third tabs */
+	*uk = t3 - t2 - 1 == 2 && !memcmp(t2 + 1, "UK", 2);
+	if (*uk)
+		return &r->uk_claims;
+	int inst = t3 - t2 - 1 == 4 && !memcmp(t2 + 1, "837I", 4);
+	return inst ? &r->i_claims : &r->p_claims;
+}
+
 static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded_enc *ce,
 			   struct dc_input_stats *st)
 {
@@ -481,8 +500,10 @@ static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded
 			if (r->ledger) {
 				if (ce->x12_separator)
 					count_warning(r, "X12-SEPARATOR");
-				if (dc_stage_put(&r->claims_stage, id, p + ce->lines_len + ce->uk_len,
-						 ce->rec_len) < 0)
+				const char *rec = p + ce->lines_len + ce->uk_len;
+				int uk;
+				struct dc_stage *cs = claim_stage(r, rec, ce->rec_len, &uk);
+				if (!cs || dc_stage_put(cs, id, rec, ce->rec_len) < 0)
 					r->res->output_failed = 1;
 			}
 		}
@@ -525,37 +546,14 @@ static int copy_out(void *ctx, const char *id, const char *p, size_t n)
 	return dc_out_write(c->out, p, n) < 0 ? 0 : 0;
 }
 
-static int copy_stage(void *ctx, const char *id, const char *p, size_t n)
-{
-	return dc_stage_put(ctx, id, p, n);
-}
-
-/*
- * An input read to the end: its claims are the run's now. The encounter is
- * marked billed so a later input's copy is already billed, and UK invoices
- * wait for uk-line-items.csv to be recorded.
- */
-static int move_claims(void *ctx, const char *id, const char *p, size_t n)
+/* An input read to the end: a later input of the run finds its claims billed. */
+static int mark_billed(void *ctx, const char *id, const char *p, size_t n)
 {
 	struct run *r = ctx;
-	/* C TAB claim_id TAB claim_type TAB scheme ... */
-	const char *t1 = memchr(p, '\t', n);
-	const char *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - p)) : NULL;
-	const char *t3 = t2 ? memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - p)) : NULL;
-	if (!t3)
+	int uk;
+	if (!claim_stage(r, p, n, &uk))
 		return DC_ERR_BUG;
-	/* the claim type sits between the second and third tabs */
-	int uk = t3 - t2 - 1 == 2 && !memcmp(t2 + 1, "UK", 2);
-	/* only a later input of this run reads the mark */
-	if (r->cur + 1 < r->o->ninputs &&
-	    dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id) < 0)
-		return DC_ERR_IO;
-	if (uk) {
-		r->uk_invoices++;
-		return dc_stage_put(&r->uk_claims, id, p, n);
-	}
-	int inst = t3 - t2 - 1 == 4 && !memcmp(t2 + 1, "837I", 4);
-	return dc_stage_put(inst ? &r->i_claims : &r->p_claims, id, p, n);
+	return dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id);
 }
 
 /* input_order: the fragments of every repeated id become one hold each */
@@ -1151,6 +1149,9 @@ static void run_input(struct run *r, int idx)
 		goto done;
 	}
 	r->nrepeated = 0;
+	struct dc_stage_mark claims_at[3] = { dc_stage_tell(&r->p_claims),
+					      dc_stage_tell(&r->i_claims),
+					      dc_stage_tell(&r->uk_claims) };
 	r->other_rows = r->other_rejected = r->other_na = 0;
 	r->lines_mark = r->lines_open == 1 ? r->lines_out.bytes : 0;
 	r->uk_mark = r->uk_open == 1 ? r->uk_out.bytes : 0;
@@ -1171,17 +1172,26 @@ static void run_input(struct run *r, int idx)
 	 */
 	sort_repeated(r);
 	int (*keep)(void *, const char *) = r->nrepeated ? keep_id : NULL;
-	if (dc_stage_drain(&r->held_stage, keep, r, copy_stage, &r->held_all) < 0)
+	if (dc_stage_drain(&r->held_stage, keep, r, dc_stage_append, &r->held_all) < 0)
 		r->res->output_failed = 1;
 	if (r->nrepeated) {
 		dc_input_drain(&in);
 		retract(r, st, path, tee);
-		if (dc_stage_drain(&r->held_stage, NULL, NULL, copy_stage, &r->held_all) < 0)
+		if (dc_stage_drain(&r->held_stage, NULL, NULL, dc_stage_append, &r->held_all) < 0)
 			r->res->output_failed = 1;
 	}
 	rd->ops->free(rd);
-	if (r->ledger && dc_stage_drain(&r->claims_stage, keep, r, move_claims, r) < 0)
-		r->res->output_failed = 1;
+	/*
+	 * The input's claims were staged as the run's; those of repeated ids
+	 * are taken out, and unless this is the last input they are marked.
+	 */
+	int last = idx + 1 == r->o->ninputs;
+	for (int k = 0; r->ledger && k < 3 && (keep || !last); k++) {
+		struct dc_stage *cs = k == 0 ? &r->p_claims : k == 1 ? &r->i_claims : &r->uk_claims;
+		if (dc_stage_filter_since(cs, claims_at[k], keep, r, last ? NULL : mark_billed,
+					  r) < 0)
+			r->res->output_failed = 1;
+	}
 	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark) < 0 ||
 			     filter_tail(r, &r->uc, r->uk_mark) < 0))
 		r->res->output_failed = 1;
@@ -2010,7 +2020,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 			res->output_failed = 1;
 	}
 	if (dc_stage_open(&r->held_stage) < 0 || dc_stage_open(&r->held_all) < 0 ||
-	    dc_stage_open(&r->claims_stage) < 0 || dc_stage_open(&r->uk_claims) < 0 ||
+	    dc_stage_open(&r->uk_claims) < 0 ||
 	    dc_stage_open(&r->p_claims) < 0 || dc_stage_open(&r->i_claims) < 0) {
 		dc_diag_syserr(ds, DC_ERR_IO, o->out_dir, errno, "cannot create a temporary file");
 		res->output_failed = 1;
@@ -2056,6 +2066,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		if (dc_out_sync(&r->uk_out) < 0) {
 			lw_abort(&lw, &r->uk_out, DC_ERR_IO);
 		} else {
+			r->uk_invoices = (unsigned long)r->uk_claims.records;
 			lw_simple(&lw, LJ_BEGIN, -1, -1);
 			if (dc_stage_drain(&r->uk_claims, NULL, NULL, lw_gather, &lw) < 0) {
 				lw_abort(&lw, &r->uk_out, DC_ERR_IO);
@@ -2099,7 +2110,6 @@ out:
 		dc_out_abort(&r->rejects_out);
 	dc_stage_close(&r->held_stage);
 	dc_stage_close(&r->held_all);
-	dc_stage_close(&r->claims_stage);
 	dc_stage_close(&r->uk_claims);
 	dc_stage_close(&r->p_claims);
 	dc_stage_close(&r->i_claims);

@@ -9,6 +9,7 @@
 int dc_stage_open(struct dc_stage *s)
 {
 	s->records = 0;
+	s->bytes = 0;
 	s->f = tmpfile();
 	if (s->f)
 		setvbuf(s->f, NULL, _IOFBF, 256 * 1024);   /* fewer, larger system calls */
@@ -29,7 +30,13 @@ int dc_stage_put(struct dc_stage *s, const char *id, const void *p, size_t n)
 	    fwrite(&len, sizeof len, 1, s->f) != 1 || fwrite(p, 1, n, s->f) != n)
 		return DC_ERR_IO;
 	s->records++;
+	s->bytes += 2 * sizeof idn + idn + n;
 	return DC_OK;
+}
+
+int dc_stage_append(void *stage, const char *id, const char *p, size_t n)
+{
+	return dc_stage_put(stage, id, p, n);
 }
 
 int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), void *kctx,
@@ -80,6 +87,55 @@ int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), 
 	if (ftruncate(fileno(s->f), 0) != 0 && rc == DC_OK)
 		rc = DC_ERR_IO;
 	s->records = 0;
+	s->bytes = 0;
+	return rc;
+}
+
+int dc_stage_filter_since(struct dc_stage *s, struct dc_stage_mark m,
+			  int (*keep)(void *kctx, const char *id), void *kctx,
+			  int (*fn)(void *ctx, const char *id, const char *p, size_t n),
+			  void *ctx)
+{
+	if (m.records == s->records)
+		return DC_OK;
+	/* the kept records go to a second stage, then back after the mark */
+	struct dc_stage kept = { NULL, 0, 0 };
+	if (keep && dc_stage_open(&kept) < 0)
+		return DC_ERR_IO;
+	struct dc_stage_iter it;
+	memset(&it, 0, sizeof it);
+	int rc = DC_OK;
+	if (fflush(s->f) != 0 || fseeko(s->f, (off_t)m.bytes, SEEK_SET) != 0)
+		rc = DC_ERR_IO;
+	it.done = m.records;
+	const char *id, *p;
+	size_t n;
+	int got = 0;
+	while (rc == DC_OK && (got = dc_stage_read(s, &it, &id, &p, &n)) == 1) {
+		if (keep && !keep(kctx, id))
+			continue;
+		if (fn && (rc = fn(ctx, id, p, n)) < 0)
+			break;
+		if (keep && dc_stage_put(&kept, id, p, n) < 0)
+			rc = DC_ERR_IO;
+	}
+	if (got < 0 && rc == DC_OK)
+		rc = got;
+	if (keep && rc == DC_OK) {
+		if (fflush(s->f) != 0 || ftruncate(fileno(s->f), (off_t)m.bytes) != 0 ||
+		    fseeko(s->f, (off_t)m.bytes, SEEK_SET) != 0) {
+			rc = DC_ERR_IO;
+		} else {
+			s->records = m.records;
+			s->bytes = m.bytes;
+			rc = dc_stage_drain(&kept, NULL, NULL, dc_stage_append, s);
+		}
+	}
+	dc_stage_iter_release(&it);
+	if (keep)
+		dc_stage_close(&kept);
+	if (rc == DC_OK && fseeko(s->f, 0, SEEK_END) != 0)
+		rc = DC_ERR_IO;
 	return rc;
 }
 
@@ -132,5 +188,6 @@ int dc_stage_clear(struct dc_stage *s)
 {
 	rewind(s->f);
 	s->records = 0;
+	s->bytes = 0;
 	return ftruncate(fileno(s->f), 0) == 0 ? DC_OK : DC_ERR_IO;
 }

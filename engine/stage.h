@@ -14,11 +14,19 @@
 struct dc_stage {
 	FILE *f;
 	uint64_t records;
+	uint64_t bytes;                  /* framed length of the records */
+};
+
+/* A position in a stage: the records put before it stay as they are. */
+struct dc_stage_mark {
+	uint64_t records, bytes;
 };
 
 int dc_stage_open(struct dc_stage *s);           /* 0 or DC_ERR_IO */
 void dc_stage_close(struct dc_stage *s);
 int dc_stage_put(struct dc_stage *s, const char *id, const void *p, size_t n);
+/* dc_stage_put with |stage| a struct dc_stage *, as a drain's |fn|. */
+int dc_stage_append(void *stage, const char *id, const char *p, size_t n);
 /*
  * Calls |fn| for each record in order whose id |keep| (given |kctx|) accepts
  * (NULL: all),
@@ -28,6 +36,23 @@ int dc_stage_put(struct dc_stage *s, const char *id, const void *p, size_t n);
 int dc_stage_drain(struct dc_stage *s, int (*keep)(void *kctx, const char *id), void *kctx,
 		   int (*fn)(void *ctx, const char *id, const char *p, size_t n),
 		   void *ctx);
+
+/* Where the next record will go. */
+static inline struct dc_stage_mark dc_stage_tell(const struct dc_stage *s)
+{
+	struct dc_stage_mark m = { s->records, s->bytes };
+	return m;
+}
+/*
+ * The records put since |m|: those |keep| (given |kctx|) rejects are taken
+ * out (keep NULL: none), and |fn| (may be NULL) sees each record kept, in
+ * order. The stage stays open for more records after them. Returns 0,
+ * DC_ERR_IO, or the first negative |fn| returned.
+ */
+int dc_stage_filter_since(struct dc_stage *s, struct dc_stage_mark m,
+			  int (*keep)(void *kctx, const char *id), void *kctx,
+			  int (*fn)(void *ctx, const char *id, const char *p, size_t n),
+			  void *ctx);
 
 /*
  * Pull reading: dc_stage_rewind() and then dc_stage_read() until it returns 0.
