@@ -402,7 +402,6 @@ static void format_outputs(struct run *r, const struct dc_encounter *enc, struct
 	ce->out = b;
 }
 
-/* Everything that must happen in input order: accounting, holds, outputs. */
 /*
  * Where a claim record is staged: 837P, 837I, or the UK invoices that wait
  * for uk-line-items.csv to be recorded; NULL for a record that names none.
@@ -423,6 +422,7 @@ static struct dc_stage *claim_stage(struct run *r, const char *p, size_t n, int 
 	return inst ? &r->i_claims : &r->p_claims;
 }
 
+/* Everything that must happen in input order: accounting, holds, outputs. */
 static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded_enc *ce,
 			   struct dc_input_stats *st)
 {
