@@ -146,11 +146,12 @@ static void test_separator_checks(void)
 	struct seen s = { .n = 0 };
 	char text[2048];
 	/* a value holding a separator chosen later in the file */
-	strcpy(text, minimal);
+	snprintf(text, sizeof text, "%s", minimal);
 	char *c = strstr(text, "CLINIC");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	memcpy(c, "CLIN!C", 6);
-	strcat(text, "segment_terminator = !\n");
+	size_t len = strlen(text);
+	snprintf(text + len, sizeof text - len, "segment_terminator = !\n");
 	CU_ASSERT_EQUAL(load_text(&p, text, &s), DC_ERR_USAGE);
 	CU_ASSERT_EQUAL(s.n, 1);
 	CU_ASSERT_EQUAL(s.lines[0], 7);
@@ -159,7 +160,8 @@ static void test_separator_checks(void)
 	CU_ASSERT_EQUAL(load_text(&p, text, &s), 0);
 	CU_ASSERT_EQUAL(p.elem_sep, '|');
 	s.n = 0;
-	char *m = strstr(strcpy(text, minimal), "CLINIC");
+	snprintf(text, sizeof text, "%s", minimal);
+	char *m = strstr(text, "CLINIC");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	m[2] = '^';                     /* CL^NIC */
 	CU_ASSERT_EQUAL(load_text(&p, text, &s), DC_ERR_USAGE);

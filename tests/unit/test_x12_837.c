@@ -767,9 +767,7 @@ static char *patch(const char *s, const char *from, const char *to)
 	size_t n = strlen(s) - strlen(from) + strlen(to);
 	char *r = malloc(n + 1);
 	size_t k = (size_t)(at - s);
-	memcpy(r, s, k);
-	strcpy(r + k, to);
-	strcat(r, at + strlen(from));
+	snprintf(r, n + 1, "%.*s%s%s", (int)k, s, to, at + strlen(from));
 	return r;
 }
 

@@ -471,10 +471,11 @@ static void test_line_numbers_past_65535(void)
 	size_t pad = 70000;
 	const char *head = "<BATCH>", *msg =
 		"<M><PV1><PV1.19>E</PV1.19></PV1>\n<RXA><RXA.5>J1</RXA.5></RXA></M></BATCH>\n";
-	char *doc = malloc(strlen(head) + pad + strlen(msg) + 1);
-	strcpy(doc, head);
+	size_t size = strlen(head) + pad + strlen(msg) + 1;
+	char *doc = malloc(size);
+	memcpy(doc, head, strlen(head));
 	memset(doc + strlen(head), '\n', pad);
-	strcpy(doc + strlen(head) + pad, msg);
+	snprintf(doc + strlen(head) + pad, size - strlen(head) - pad, "%s", msg);
 	struct got g;
 	read_all(doc, strlen(doc), 4096, &g);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g.text, "[E lines 70001-70002]\nitem line 70002\n"));
@@ -558,14 +559,15 @@ static void test_gzip_and_truncated_gzip(void)
 {
 	/* a large enough document that the cut falls after two messages */
 	char *doc = malloc(200000);
-	strcpy(doc, "<BATCH>\n");
+	snprintf(doc, 200000, "<BATCH>\n");
 	for (int i = 0; i < 400; i++) {
 		size_t n = strlen(doc);
 		snprintf(doc + n, 200000 - n,
 			 "<RAS_O17><PV1><PV1.19>E%d</PV1.19></PV1><RXA><RXA.5>J1745</RXA.5>"
 			 "<RXA.6>%d</RXA.6></RXA></RAS_O17>\n", i, i * 7919 % 1000);
 	}
-	strcat(doc, "</BATCH>\n");
+	size_t end = strlen(doc);
+	snprintf(doc + end, 200000 - end, "</BATCH>\n");
 	size_t glen;
 	unsigned char *gz = gzip_mem(doc, strlen(doc), &glen);
 	struct got g;
@@ -638,11 +640,12 @@ static void test_limits(void)
 {
 	/* nesting deeper than 64: that message is rejected, the next one read */
 	char doc[4096] = "<B>\n<M><MSH><MSH.10>D</MSH.10></MSH>";
+	size_t len = strlen(doc);
 	for (int i = 0; i < 70; i++)
-		strcat(doc, "<G>");
+		len += (size_t)snprintf(doc + len, sizeof doc - len, "<G>");
 	for (int i = 0; i < 70; i++)
-		strcat(doc, "</G>");
-	strcat(doc, "</M>\n<M><MSH><MSH.10>OK</MSH.10></MSH><RXA/></M></B>");
+		len += (size_t)snprintf(doc + len, sizeof doc - len, "</G>");
+	snprintf(doc + len, sizeof doc - len, "</M>\n<M><MSH><MSH.10>OK</MSH.10></MSH><RXA/></M></B>");
 	struct got g;
 	size_t n;
 	read_every_chunk(doc, &g);
@@ -655,11 +658,10 @@ static void test_limits(void)
 	/* more than 50000 distinct element names: refused before libxml2's dictionary slows down */
 	size_t cap = 60000 * 12 + 256;
 	char *names = malloc(cap);
-	strcpy(names, "<B>");
-	n = strlen(names);
+	n = (size_t)snprintf(names, cap, "<B>");
 	for (int i = 0; i < 60000; i++)
 		n += (size_t)snprintf(names + n, cap - n, "<E%d/>", i);
-	strcpy(names + n, "<M><PV1><PV1.19>LATE</PV1.19></PV1><PR1/></M></B>");
+	snprintf(names + n, cap - n, "%s", "<M><PV1><PV1.19>LATE</PV1.19></PV1><PR1/></M></B>");
 	read_all(names, strlen(names), 0, &g);
 	CU_ASSERT_EQUAL(g.rc, DC_ERR_PARSE);
 	CU_ASSERT_EQUAL(g.nenc, 0);
@@ -669,8 +671,7 @@ static void test_limits(void)
 	/* a message over 16 MiB is rejected, the next one read; memory stays bounded */
 	size_t big = 17u * 1024 * 1024;
 	char *huge = malloc(big + 256);
-	strcpy(huge, "<B><M><PV1><PV1.19>BIG</PV1.19></PV1><NTE><NTE.3>");
-	n = strlen(huge);
+	n = (size_t)snprintf(huge, big + 256, "<B><M><PV1><PV1.19>BIG</PV1.19></PV1><NTE><NTE.3>");
 	for (size_t i = 0; i < big; i += 8) {
 		/* many short text nodes: libxml2's own 10 MB text limit is not what trips */
 		memcpy(huge + n, "x</NTE.3", 8);
@@ -678,7 +679,7 @@ static void test_limits(void)
 		n += 16;
 		i += 8;
 	}
-	strcpy(huge + n, "</NTE.3></NTE></M><M><MSH><MSH.10>AFTER</MSH.10></MSH><PR1/></M></B>");
+	snprintf(huge + n, big + 256 - n, "%s", "</NTE.3></NTE></M><M><MSH><MSH.10>AFTER</MSH.10></MSH><PR1/></M></B>");
 	read_all(huge, strlen(huge), 0, &g);
 	CU_ASSERT_EQUAL(g.rc, 0);
 	CU_ASSERT_STRING_EQUAL(g.text, "[AFTER lines 1-1]\nitem line 1\n item_type=procedure\n");
