@@ -193,8 +193,9 @@ static void push_byte(struct dc_x12 *x, char c)
 static int take_isa(struct dc_x12 *x, char term)
 {
 	char elem = x->buf[3], comp = x->buf[x->len - 1];
+	/* NUL would end every element early: C strings cannot carry it. */
 	if (is_alnum((unsigned char)term) || term == elem || term == comp || elem == comp ||
-	    is_alnum((unsigned char)comp) || comp == ' ')
+	    is_alnum((unsigned char)comp) || comp == ' ' || !term || !elem || !comp)
 		return fail(x, DC_ERR_PARSE, x->seg_line,
 			    "ISA delimiters are unusable: not an X12 interchange%s", "");
 	x->elem = elem;
@@ -411,7 +412,7 @@ char *dc_x12_comp(const struct dc_x12_seg *seg, size_t i, size_t j, char *buf, s
 	const char *s = dc_x12_el(seg, i);
 	buf[0] = '\0';
 	for (size_t k = 1; k < j; k++) {
-		s = strchr(s, seg->comp);
+		s = seg->comp ? strchr(s, seg->comp) : NULL;
 		if (!s)
 			return buf;
 		s++;

@@ -97,6 +97,26 @@ static void test_not_x12(void)
 			CU_ASSERT_EQUAL(read_all(bad[i], strlen(bad[i]), chunk, ids, sizeof ids, &w,
 						 NULL, 0), DC_ERR_PARSE);
 	}
+	/* a NUL delimiter (ISA16, element, terminator) is refused, not used */
+	static const char isa[] =
+		"ISA*00*          *00*          *ZZ*A              *ZZ*B              *260301*0200*^*00501*000000001*0*T*:~"
+		"ST*835*1~SVC*HC~";
+	static const size_t at[] = { 104, 3, 105 };
+	for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+		char nul[sizeof isa], ids[64];
+		unsigned long w;
+		memcpy(nul, isa, sizeof isa);
+		nul[at[i]] = '\0';
+		CU_ASSERT_EQUAL(read_all(nul, sizeof isa - 1, 7, ids, sizeof ids, &w, NULL, 0),
+				DC_ERR_PARSE);
+		CU_ASSERT_STRING_EQUAL(ids, "");
+	}
+	/* with no component separator, only the first component exists */
+	char e0[] = "SVC", e1[] = "HC", out[8] = "x";
+	char *el[] = { e0, e1 };
+	struct dc_x12_seg seg = { e0, el, 2, 1, 1, '\0', '\0' };
+	CU_ASSERT_STRING_EQUAL(dc_x12_comp(&seg, 1, 1, out, sizeof out), "HC");
+	CU_ASSERT_STRING_EQUAL(dc_x12_comp(&seg, 1, 2, out, sizeof out), "");
 	CU_ASSERT_TRUE(dc_x12_sniff("\xEF\xBB\xBF  ISA*00", 11));
 	CU_ASSERT_FALSE(dc_x12_sniff("remittance_ref,insurer_code", 27));
 }
