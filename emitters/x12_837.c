@@ -408,10 +408,12 @@ static void claim(struct w *w, const struct dc_encounter *enc, const struct dc_c
 		end(w);
 	}
 	/* REF*F8 (after G1 in both guides): the claim this one replaces */
-	if (opts->frequency != '1' && has_text(opts->payer_claim_number)) {
+	const char *pcn = opts->frequency != '1' && opts->payer_claim_number
+		? opts->payer_claim_number(opts->ctx, cid) : NULL;
+	if (has_text(pcn)) {
 		seg(w, "REF");
 		el_raw(w, "F8");
-		el(w, opts->payer_claim_number, 50);
+		el(w, pcn, 50);
 		end(w);
 	}
 
@@ -557,7 +559,7 @@ int dc_x12_claim_format_opts(struct dc_buf *b, const struct dc_encounter *enc,
 			     const struct dc_coded *c, const struct dc_profile *p,
 			     const struct dc_rules *rules, const struct dc_x12_claim_opts *opts)
 {
-	static const struct dc_x12_claim_opts dflt = { '1', NULL };
+	static const struct dc_x12_claim_opts dflt = { '1', NULL, NULL };
 	struct dc_x12_claim_opts o = opts ? *opts : dflt;
 	if (o.frequency != '7' && o.frequency != '8')
 		o.frequency = '1';

@@ -83,7 +83,12 @@ int dc_x12_claim_format(struct dc_buf *b, const struct dc_encounter *enc,
  */
 struct dc_x12_claim_opts {
 	char frequency;                  /* '1' original, '7' replacement, '8' void */
-	const char *payer_claim_number;  /* REF*F8, NULL or "" when unknown */
+	/*
+	 * REF*F8 of the claim |claim_id| (as the encounter's lines name it):
+	 * the payer's number, or NULL or "" when unknown. NULL: none at all.
+	 */
+	const char *(*payer_claim_number)(void *ctx, const char *claim_id);
+	void *ctx;
 };
 
 /* dc_x12_claim_format() with options (|opts| NULL: the defaults). */

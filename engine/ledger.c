@@ -26,6 +26,8 @@ struct dc_ledger {
 	int64_t run_id;
 	struct dc_diag_sink *ds;
 	sqlite3_stmt *billed, *mark, *add_claim, *taken, *add_enc;
+	sqlite3_stmt *pcn;       /* the payer's claim numbers (prepared when first wanted) */
+	int pcn_none;            /* the ledger has no reconciliation results */
 	int in_tx;               /* a file's transaction is open */
 	int bg;                  /* the lookups' own transaction is open */
 	int claim_open;          /* add_claim is bound, its lines still coming */
@@ -299,7 +301,7 @@ void dc_ledger_close(struct dc_ledger *l)
 {
 	if (!l)
 		return;
-	sqlite3_stmt *sts[] = { l->billed, l->mark, l->add_claim, l->taken, l->add_enc };
+	sqlite3_stmt *sts[] = { l->billed, l->mark, l->add_claim, l->taken, l->add_enc, l->pcn };
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
@@ -430,6 +432,46 @@ int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *sche
 	if (rc != SQLITE_DONE)
 		return db_error(l, "cannot look up an encounter");
 	return 0;
+}
+
+int dc_ledger_payer_claim_number(struct dc_ledger *l, const char *claim_id, const char *scheme,
+				 char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (l->pcn_none)
+		return 0;
+	if (!l->pcn) {
+		/* reconcile.c's table: absent until a remittance was reconciled */
+		sqlite3_stmt *t;
+		if (prepare(l, &t, "SELECT 1 FROM sqlite_master WHERE type='table'"
+			    " AND name='recon_status'") < 0)
+			return DC_ERR_IO;
+		int rc = sqlite3_step(t);
+		sqlite3_finalize(t);
+		if (rc != SQLITE_ROW) {
+			l->pcn_none = 1;
+			return 0;
+		}
+		if (prepare(l, &l->pcn, "SELECT payer_claim_no FROM recon_status"
+			    " WHERE claim_id=?1 AND scheme=?2") < 0)
+			return DC_ERR_IO;
+	}
+	bg_begin(l);
+	sqlite3_bind_text(l->pcn, 1, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->pcn, 2, scheme, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(l->pcn), found = 0;
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(l->pcn, 0);
+		if (v && *v) {
+			snprintf(buf, n, "%s", v);
+			found = 1;
+		}
+	}
+	sqlite3_reset(l->pcn);
+	sqlite3_clear_bindings(l->pcn);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(l, "cannot look up a payer's claim number");
+	return found;
 }
 
 int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,

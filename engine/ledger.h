@@ -22,6 +22,7 @@
 #ifndef DC_LEDGER_H
 #define DC_LEDGER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/diag.h"
@@ -49,6 +50,13 @@ int dc_ledger_end_run(struct dc_ledger *l, int exit_status);
 /* 1 when the encounter was billed (by an earlier run or earlier in this one). */
 int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
 		     const char *encounter_id);
+/*
+ * The payer's claim control number (835 CLP07, kept by reconcile) of the
+ * claim |claim_id| of |scheme|, into |buf|: 1 when known, 0 when not (no
+ * remittance named one, or nothing was ever reconciled), or a negative status.
+ */
+int dc_ledger_payer_claim_number(struct dc_ledger *l, const char *claim_id, const char *scheme,
+				 char *buf, size_t n);
 /* Marks an encounter as billed by this run (an input read to the end whose
  * claims are still to be written), so a later input's copy is already billed. */
 int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,

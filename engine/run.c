@@ -375,6 +375,23 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 	}
 }
 
+/* --rebill: REF*F8 of a replacement claim, from what reconcile kept */
+struct pcn_ctx {
+	struct dc_ledger *ledger;
+	const struct dc_profile *profile;
+	char buf[64];
+};
+
+static const char *payer_number(void *ctx, const char *claim_id)
+{
+	struct pcn_ctx *c = ctx;
+	char id[64];
+	/* the ledger knows a claim by its id as the 837 carries it (claim_record) */
+	dc_x12_clean(c->profile, claim_id, 38, id, sizeof id);
+	return dc_ledger_payer_claim_number(c->ledger, id, "US", c->buf, sizeof c->buf) == 1
+		? c->buf : NULL;
+}
+
 /* The output records of a coded encounter, into |b| (struct coded_enc). */
 static void format_outputs(struct run *r, const struct dc_encounter *enc, struct coded_enc *ce,
 			   struct dc_buf *b)
@@ -393,7 +410,9 @@ static void format_outputs(struct run *r, const struct dc_encounter *enc, struct
 		claim_record(b, enc, coded, r->o->rebill, r->o->profile);
 		if (enc->scheme == DC_SCHEME_US) {
 			dc_buf_adds(b, "X\n");
-			struct dc_x12_claim_opts xo = { r->o->rebill ? '7' : '1', NULL };
+			struct pcn_ctx pc = { r->ledger, r->o->profile, "" };
+			struct dc_x12_claim_opts xo = { r->o->rebill ? '7' : '1',
+							r->o->rebill ? payer_number : NULL, &pc };
 			ce->x12_separator = dc_x12_claim_format_opts(b, enc, coded, r->o->profile,
 								      &r->rules, &xo) > 0;
 		}

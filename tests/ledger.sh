@@ -61,5 +61,35 @@ if command -v flock >/dev/null 2>&1; then
 fi
 [ -n "$first_coded" ] && [ "$uk_first" -gt 0 ]; check "the demo has UK invoices to bill" $?
 
+# --rebill: replacement claims, REF*F8 where reconciliation knows the payer's number
+L4="$work/l4.sqlite"
+"$DRIPCODE" code -q --ledger "$L4" --now 2026-03-14T02:00 -o "$work/r7" "$demo"
+clm=$(grep -h '^CLM\*' "$work"/r7/837p-*.x12 | head -1)
+cid=$(echo "$clm" | cut -d'*' -f2)
+amt=$(echo "$clm" | cut -d'*' -f3)
+cat >"$work/paid.835" <<EOF
+ISA*00*          *00*          *ZZ*87726          *ZZ*DRIPCODEDEMO   *260320*0200*^*00501*000000301*0*T*:~
+GS*HP*87726*DRIPCODEDEMO*20260320*0200*301*X*005010X221A1~
+ST*835*0001~
+BPR*I*$amt*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880*DA*98765*20260320~
+TRN*1*EFT-REBILL*1870000001~
+DTM*405*20260320~
+N1*PR*UNITEDHEALTHCARE~
+N1*PE*DRIPCODE DEMO INFUSION*XX*1234567893~
+LX*1~
+CLP*$cid*1*$amt*$amt**12*PCN-REBILL-1~
+SE*10*0001~
+GE*1*301~
+IEA*1*000000301~
+EOF
+"$DRIPCODE" reconcile -q --ledger "$L4" --remit "$work/paid.835" -o "$work/rc7" --now 2026-03-21T08:00
+"$DRIPCODE" code -q --ledger "$L4" --now 2026-03-22T02:00 --rebill -o "$work/r8" "$demo"
+# the claim's own loop carries REF*F8; no other claim does; every claim is a replacement
+f8=$(awk -F'*' '$1 == "CLM" { cur = $2 } /^REF\*F8\*/ { print cur ":" $3 }' "$work"/r8/837*.x12)
+[ -n "$cid" ] && [ "$f8" = "$cid:PCN-REBILL-1~" ] &&
+	[ -z "$(grep -h '^CLM\*' "$work"/r8/837*.x12 | grep -v ':7\*')" ] &&
+	[ "$(grep -c '^CLM\*' "$work"/r8/837p-*.x12)" = "$(grep -c '^CLM\*' "$work"/r7/837p-*.x12)" ]
+check "--rebill writes replacement claims, REF*F8 the payer's number where reconcile has it" $?
+
 echo "ledger: $pass passed, $fail failed"
 [ $fail -eq 0 ]

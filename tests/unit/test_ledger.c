@@ -251,6 +251,44 @@ static void test_schema_1_migrated(void)
 	remove_ledger(p);
 }
 
+/* --rebill's REF*F8: the payer's claim number reconcile kept, when there is one */
+static void test_payer_claim_number(void)
+{
+	char p[128], buf[16];
+	path(p, sizeof p, "pcn.sqlite");
+	struct dc_ledger *l;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	/* nothing reconciled yet: no table, no number, no error */
+	CU_ASSERT_EQUAL(dc_ledger_payer_claim_number(l, "C1", "US", buf, sizeof buf), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	dc_ledger_close(l);
+	sqlite3 *db;
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(p, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db,
+		"CREATE TABLE recon_status(claim_id TEXT NOT NULL, scheme TEXT NOT NULL,"
+		" status TEXT, paid_cents INTEGER, payer_claim_no TEXT, payment_date TEXT,"
+		" PRIMARY KEY(claim_id, scheme));"
+		"INSERT INTO recon_status VALUES('C1','US','paid',100,'PCN-0001-LONGER-THAN-BUF','2026-03-01');"
+		"INSERT INTO recon_status VALUES('C2','US','denied',0,'','2026-03-01');"
+		"INSERT INTO recon_status VALUES('C3','UK','paid',100,'UK-PCN','2026-03-01');",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	CU_ASSERT_EQUAL(dc_ledger_payer_claim_number(l, "C1", "US", buf, sizeof buf), 1);
+	CU_ASSERT_STRING_EQUAL(buf, "PCN-0001-LONGER");   /* cut to the buffer */
+	CU_ASSERT_EQUAL(dc_ledger_payer_claim_number(l, "C2", "US", buf, sizeof buf), 0);
+	CU_ASSERT_EQUAL(dc_ledger_payer_claim_number(l, "C3", "US", buf, sizeof buf), 0);
+	CU_ASSERT_EQUAL(dc_ledger_payer_claim_number(l, "C3", "UK", buf, sizeof buf), 1);
+	CU_ASSERT_STRING_EQUAL(buf, "UK-PCN");
+	/* the lookups do not stand in the way of a file's transaction */
+	long isa, gs;
+	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+	CU_ASSERT_EQUAL(dc_ledger_next_control(l, "K", 0, 1, &isa, &gs), 0);
+	dc_ledger_file_rollback(l);
+	dc_ledger_close(l);
+	remove_ledger(p);
+}
+
 static void test_lock(void)
 {
 	char p[128];
@@ -288,5 +326,6 @@ int register_ledger_tests(void)
 	DC_ADD_TEST(s, test_claims_name_their_file);
 	DC_ADD_TEST(s, test_lines_in_claim_row);
 	DC_ADD_TEST(s, test_schema_1_migrated);
+	DC_ADD_TEST(s, test_payer_claim_number);
 	return 0;
 }

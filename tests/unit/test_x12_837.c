@@ -729,7 +729,13 @@ static void test_patient_loop_many_dx(void)
 	}
 }
 
-/* --rebill: frequency 7 and REF*F8 after REF*G1 */
+/* the payer's number of one claim (ctx: its id); the others have none */
+static const char *known_number(void *ctx, const char *claim_id)
+{
+	return !strcmp(claim_id, ctx) ? "PAYER-CCN-1" : NULL;
+}
+
+/* --rebill: frequency 7 and REF*F8 after REF*G1, for the claim whose number is known */
 static void test_replacement_claim(void)
 {
 	struct dc_profile p;
@@ -743,8 +749,24 @@ static void test_replacement_claim(void)
 		struct bodies B;
 		memset(&B, 0, sizeof B);
 		dc_buf_init(&B.b[0]);
-		struct dc_x12_claim_opts o = { '7', "PAYER-CCN-1" };
+		struct dc_x12_claim_opts o = { '7', known_number, (void *)id };
 		dc_x12_claim_format_opts(&B.b[0], &a.enc, &a.c, &p, &rules, &o);
+		/* an original never carries REF*F8; a claim with no known number neither */
+		struct dc_buf orig, other;
+		dc_buf_init(&orig);
+		dc_buf_init(&other);
+		o.frequency = '1';
+		dc_x12_claim_format_opts(&orig, &a.enc, &a.c, &p, &rules, &o);
+		o.frequency = '7';
+		o.ctx = (void *)"ENC-OTHER";
+		dc_x12_claim_format_opts(&other, &a.enc, &a.c, &p, &rules, &o);
+		dc_buf_addc(&orig, '\0');
+		dc_buf_addc(&other, '\0');
+		CU_ASSERT_PTR_NULL(strstr(orig.p, "REF*F8"));
+		CU_ASSERT_PTR_NULL(strstr(other.p, "REF*F8"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(other.p, inst ? "*13:A:7*" : "*11:B:7*"));
+		dc_buf_release(&orig);
+		dc_buf_release(&other);
 		B.n = 1;
 		int rc;
 		size_t len;
