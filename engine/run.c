@@ -320,8 +320,7 @@ struct coded_enc {
 
 static int other_shard(const struct run *r, const char *id)
 {
-	return r->o->shard_n > 1 &&
-	       (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)r->o->shard_n) != r->o->shard_k - 1;
+	return dc_shard_other(id, r->o->shard_k, r->o->shard_n);
 }
 
 /*
@@ -774,9 +773,14 @@ static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
 {
 	if (*fmt == DC_FMT_AUTO)
 		*fmt = sniff(in);
-	if (*fmt == DC_FMT_HL7XML)
-		return dc_xml_reader_new(in, r->ds, rs);
-	return dc_csv_reader_new(in, r->o->delim, r->o->map, r->ds, rs);
+	struct dc_reader *rd = *fmt == DC_FMT_HL7XML
+		? dc_xml_reader_new(in, r->ds, rs)
+		: dc_csv_reader_new(in, r->o->delim, r->o->map, r->ds, rs);
+	if (rd) {
+		rd->shard_k = r->o->shard_k;
+		rd->shard_n = r->o->shard_n;
+	}
+	return rd;
 }
 
 static void note_columns(struct run *r, int idx, const struct dc_reader *rd)

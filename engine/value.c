@@ -420,6 +420,11 @@ int dc_ccsd_form(const char *s)
 	       s[5] == '\0';
 }
 
+int dc_shard_other(const char *id, int k, int n)
+{
+	return n > 1 && (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)n) != k - 1;
+}
+
 uint64_t dc_fnv1a64(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;

@@ -72,5 +72,7 @@ int dc_ccsd_form(const char *s);             /* letter and four digits */
 
 /* FNV-1a 64-bit of a string (shards, id sets). */
 uint64_t dc_fnv1a64(const char *s, size_t n);
+/* 1 when --shard k/n is in force (n > 1) and encounter |id| is another shard's. */
+int dc_shard_other(const char *id, int k, int n);
 
 #endif

@@ -52,6 +52,12 @@ struct dc_reader {
 	unsigned long rows;            /* rows read, rejected ones included */
 	unsigned long rejected_rows;
 	unsigned long not_administered;
+	/*
+	 * --shard k/n (n 0: none), set by the caller: what the reader counts
+	 * without returning an encounter (a message whose administrations were
+	 * all not given) it counts only for this shard's encounter ids.
+	 */
+	int shard_k, shard_n;
 };
 
 /*

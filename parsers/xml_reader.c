@@ -1364,6 +1364,8 @@ static int map_message(struct xml_reader *xr, const struct rec *m, struct dc_enc
 			reject_rec(xr, m, "message has nothing to bill: no RXA, PR1 or FT1 charge");
 			return 0;
 		}
+		if (dc_shard_other(id, xr->base.shard_k, xr->base.shard_n))
+			return 0;   /* counted by the shard it falls to */
 		xr->base.rows += not_administered;
 		xr->base.not_administered += not_administered;
 		return 0;

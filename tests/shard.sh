@@ -37,6 +37,30 @@ for key in rows encounters coded held rejected_rows lines claims; do
 	check "shards' $key add up to the single run's" $?
 done
 
+# HL7 v2.xml with messages whose administrations were all not given (RXA-20
+# NA): counted once, by the shard their encounter falls to
+xml="$work/na.xml"
+awk '/<PV1.19>/ { na = /DEMO-US03|DEMO-US09|DEMO-UK04/ }
+	na { gsub(/<RXA.20>CP</, "<RXA.20>NA<") } { print }' \
+	"$TOP_SRCDIR/testdata/cases/xml-pair-demo/input/extract.xml" >"$xml"
+"$DRIPCODE" code -q --dry-run --now 2026-03-14T02:00 -o "$work/xsingle" "$xml"
+k=1
+while [ $k -le $N ]; do
+	"$DRIPCODE" code -q --dry-run --shard $k/$N --now 2026-03-14T02:00 -o "$work/x$k" "$xml"
+	k=$((k + 1))
+done
+for key in rows encounters not_administered rejected_rows; do
+	sum=0
+	k=1
+	while [ $k -le $N ]; do
+		sum=$((sum + $(dc_total "$work/x$k/summary.json" $key)))
+		k=$((k + 1))
+	done
+	[ "$sum" = "$(dc_total "$work/xsingle/summary.json" $key)" ] &&
+		[ "$(dc_total "$work/xsingle/summary.json" not_administered)" -ge 3 ]
+	check "HL7 v2.xml: shards' $key add up to the single run's" $?
+done
+
 sort_lines() { [ -f "$1" ] && tail -n +2 "$1"; }
 { k=1; while [ $k -le $N ]; do sort_lines "$work/s$k/lines.csv"; k=$((k + 1)); done; } | sort >"$work/shards.lines"
 sort_lines "$work/single/lines.csv" | sort >"$work/single.lines"
