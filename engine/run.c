@@ -760,12 +760,23 @@ static enum dc_format sniff(struct dc_input *in)
 		;
 	size_t len;
 	const unsigned char *p = dc_input_data(in, &len);
-	size_t i = 0;
-	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+	size_t i = 0, step = 1, lo = 0;
+	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
 		i = 3;
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-		i++;
-	return i < len && p[i] == '<' ? DC_FMT_HL7XML : DC_FMT_CSV;
+	} else if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+		/* UTF-16 (libxml2 reads it): characters of two bytes, the low one first in LE */
+		i = 2;
+		step = 2;
+		lo = p[0] == 0xFE;
+	}
+	for (; i + step <= len; i += step) {
+		unsigned c = p[i + lo];
+		if (step == 2 && p[i + !lo])
+			return DC_FMT_CSV;
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			return c == '<' ? DC_FMT_HL7XML : DC_FMT_CSV;
+	}
+	return DC_FMT_CSV;
 }
 
 static struct dc_reader *open_reader(struct run *r, struct dc_input *in,

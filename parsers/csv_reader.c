@@ -389,6 +389,18 @@ struct dc_reader *dc_csv_reader_new(struct dc_input *in, char delim,
 	for (int k = 0; k < DC_COL_COUNT; k++)
 		cr->colidx[k] = -1;
 
+	/* UTF-16 text would read as NUL bytes in every field: say what it is */
+	while (dc_input_avail(in) < 2 && dc_input_more(in) > 0)
+		;
+	size_t len;
+	const unsigned char *p = dc_input_data(in, &len);
+	if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+		dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_PARSE, in->name, 1,
+			       "the extract is UTF-16 text: save it as UTF-8 (byte order mark '%s')",
+			       p[0] == 0xFF ? "FF FE" : "FE FF");
+		goto fail;
+	}
+
 	int rc = dc_csv_next(&cr->tok, &cr->rec);
 	if (rc != 1) {
 		if (rc == 0)

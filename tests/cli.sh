@@ -78,5 +78,23 @@ done
 [ "$(ls "$work/j1" | wc -l)" = "$(ls "$work/j4" | wc -l)" ] || ok=1
 check "--jobs 1 and --jobs 4 write the same files" 0 0 $ok
 
+# UTF-16 (either byte order, with its byte order mark): HL7 v2.xml is found
+# and read as it is in UTF-8; a UTF-16 CSV is refused, saying what it is
+xml="$TOP_SRCDIR/testdata/cases/xml-pair-demo/input/extract.xml"
+totals() { grep -o '"totals": {[^}]*}' "$1/summary.json"; }
+"$DRIPCODE" code -q --dry-run --now 2026-03-14T02:00 -o "$work/x8" "$xml"; st8=$?
+for enc in UTF-16LE UTF-16BE; do
+	{ if [ $enc = UTF-16LE ]; then printf '\377\376'; else printf '\376\377'; fi
+	  iconv -f UTF-8 -t $enc "$xml"; } >"$work/x-$enc.xml"
+	"$DRIPCODE" code -q --dry-run --now 2026-03-14T02:00 -o "$work/o-$enc" "$work/x-$enc.xml"
+	st=$?
+	[ -n "$(totals "$work/x8")" ] && [ "$(totals "$work/o-$enc")" = "$(totals "$work/x8")" ]
+	check "$enc HL7 v2.xml reads as its UTF-8 original" $st8 $st $?
+done
+iconv -f UTF-8 -t UTF-16 "$demo" >"$work/u16.csv"
+"$DRIPCODE" check -o "$work/o-u16" "$work/u16.csv" >/dev/null 2>"$work/err"; st=$?
+grep -q "u16.csv:1: error: the extract is UTF-16 text: save it as UTF-8" "$work/err"
+check "a UTF-16 CSV is refused with a message that says so" 3 $st $?
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
