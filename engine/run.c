@@ -1195,6 +1195,8 @@ static void run_input(struct run *r, int idx)
 		st->status = "partial";
 		st->error = dc_xstrdup(rc == DC_ERR_IO ? "read error" : "input cut off or corrupt");
 		r->res->input_failed = 1;
+		/* the SHA-256 and size are the file's, whatever was read ahead */
+		dc_input_drain(&in);
 	}
 	st->rows = rd->rows - r->other_rows - r->other_rejected;
 	st->rejected_rows = rd->rejected_rows - r->other_rejected;

@@ -96,5 +96,22 @@ iconv -f UTF-8 -t UTF-16 "$demo" >"$work/u16.csv"
 grep -q "u16.csv:1: error: the extract is UTF-16 text: save it as UTF-8" "$work/err"
 check "a UTF-16 CSV is refused with a message that says so" 3 $st $?
 
+# an input read only in part (XML not well formed, 6 MB of gzip before its end):
+# its SHA-256 and size in summary.json are the whole file's at any --jobs
+{ sed -n '1,/<\/RAS_O17>/p' "$xml"; echo '<RAS_O17><MSH></RAS_O17>'
+  echo '<!--'; head -c 6000000 /dev/urandom | base64; echo '-->'
+} | gzip -1 >"$work/broken.xml.gz"
+want_sha=$(sha256sum "$work/broken.xml.gz" | cut -d' ' -f1)
+want_bytes=$(wc -c <"$work/broken.xml.gz" | tr -d ' ')
+for j in 1 2; do
+	"$DRIPCODE" code -q --dry-run -j $j --now 2026-03-14T02:00 -o "$work/b$j" \
+		"$work/broken.xml.gz" 2>/dev/null
+	st=$?
+	grep -q "\"sha256\": \"$want_sha\"" "$work/b$j/summary.json" &&
+		grep -q "\"bytes\": $want_bytes," "$work/b$j/summary.json" &&
+		grep -q '"status": "partial"' "$work/b$j/summary.json"
+	check "--jobs $j: a partly read input's SHA-256 and size are the file's" 3 $st $?
+done
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
