@@ -92,6 +92,15 @@ static inline void dc_input_consume(struct dc_input *in, size_t n)
 	in->start += n;
 	in->bytes += n;
 }
+/* The UTF-16 byte order mark |p| (|len| bytes) starts with: 'L' (FF FE), 'B' (FE FF) or 0. */
+static inline int dc_utf16_bom(const unsigned char *p, size_t len)
+{
+	if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE)
+		return 'L';
+	if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF)
+		return 'B';
+	return 0;
+}
 /*
  * Reads until the rest of the input has been seen (for the SHA-256 of a file
  * whose reading stopped early). Errors are ignored.

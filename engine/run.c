@@ -244,6 +244,15 @@ static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_
 	return rc;
 }
 
+/* A US claim's id as the 837 carries it (CLM01, 38 characters, a separator
+ * a space): the ledger and reconcile know the claim by it. */
+static const char *x12_claim_id(const struct dc_profile *p, const char *claim_id, char *buf,
+				size_t n)
+{
+	dc_x12_clean(p, claim_id, 38, buf, n);
+	return buf;
+}
+
 /* A field of a claim record: tabs and line ends would break the record. */
 static void rec_field(struct dc_buf *b, const char *s)
 {
@@ -276,9 +285,8 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 			for (size_t k = i; k < c->nlines && !strcmp(c->lines[k].claim_id, l->claim_id); k++)
 				total += c->lines[k].charge;
 			dc_buf_addc(b, 'C');
-			/* as the 837 carries it (a separator in an id becomes a space) */
-			dc_x12_clean(p, l->claim_id, 38, id, sizeof id);
-			rec_field(b, enc->scheme == DC_SCHEME_UK ? l->claim_id : id);
+			rec_field(b, enc->scheme == DC_SCHEME_UK ? l->claim_id
+				  : x12_claim_id(p, l->claim_id, id, sizeof id));
 			rec_field(b, l->claim_type);
 			rec_field(b, scheme);
 			rec_field(b, enc->f[DC_E_ENCOUNTER_ID]);
@@ -385,8 +393,7 @@ static const char *payer_number(void *ctx, const char *claim_id)
 {
 	struct pcn_ctx *c = ctx;
 	char id[64];
-	/* the ledger knows a claim by its id as the 837 carries it (claim_record) */
-	dc_x12_clean(c->profile, claim_id, 38, id, sizeof id);
+	x12_claim_id(c->profile, claim_id, id, sizeof id);
 	return dc_ledger_payer_claim_number(c->ledger, id, "US", c->buf, sizeof c->buf) == 1
 		? c->buf : NULL;
 }
@@ -763,11 +770,11 @@ static enum dc_format sniff(struct dc_input *in)
 	size_t i = 0, step = 1, lo = 0;
 	if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
 		i = 3;
-	} else if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+	} else if (dc_utf16_bom(p, len)) {
 		/* UTF-16 (libxml2 reads it): characters of two bytes, the low one first in LE */
 		i = 2;
 		step = 2;
-		lo = p[0] == 0xFE;
+		lo = dc_utf16_bom(p, len) == 'B';
 	}
 	for (; i + step <= len; i += step) {
 		unsigned c = p[i + lo];

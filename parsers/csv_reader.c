@@ -394,10 +394,10 @@ struct dc_reader *dc_csv_reader_new(struct dc_input *in, char delim,
 		;
 	size_t len;
 	const unsigned char *p = dc_input_data(in, &len);
-	if (len >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+	if (dc_utf16_bom(p, len)) {
 		dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_PARSE, in->name, 1,
 			       "the extract is UTF-16 text: save it as UTF-8 (byte order mark '%s')",
-			       p[0] == 0xFF ? "FF FE" : "FE FF");
+			       dc_utf16_bom(p, len) == 'L' ? "FF FE" : "FE FF");
 		goto fail;
 	}
 

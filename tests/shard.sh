@@ -26,14 +26,18 @@ while [ $k -le $N ]; do
 	k=$((k + 1))
 done
 
-for key in rows encounters coded held rejected_rows lines claims; do
+# shard_sum PREFIX KEY: KEY of the totals, summed over $work/PREFIX1 .. PREFIXN
+shard_sum() {
 	sum=0
 	k=1
 	while [ $k -le $N ]; do
-		sum=$((sum + $(dc_total "$work/s$k/summary.json" $key)))
+		sum=$((sum + $(dc_total "$work/$1$k/summary.json" $2)))
 		k=$((k + 1))
 	done
-	[ "$sum" = "$(dc_total "$work/single/summary.json" $key)" ]
+	echo $sum
+}
+for key in rows encounters coded held rejected_rows lines claims; do
+	[ "$(shard_sum s $key)" = "$(dc_total "$work/single/summary.json" $key)" ]
 	check "shards' $key add up to the single run's" $?
 done
 
@@ -50,13 +54,7 @@ while [ $k -le $N ]; do
 	k=$((k + 1))
 done
 for key in rows encounters not_administered rejected_rows; do
-	sum=0
-	k=1
-	while [ $k -le $N ]; do
-		sum=$((sum + $(dc_total "$work/x$k/summary.json" $key)))
-		k=$((k + 1))
-	done
-	[ "$sum" = "$(dc_total "$work/xsingle/summary.json" $key)" ] &&
+	[ "$(shard_sum x $key)" = "$(dc_total "$work/xsingle/summary.json" $key)" ] &&
 		[ "$(dc_total "$work/xsingle/summary.json" not_administered)" -ge 3 ]
 	check "HL7 v2.xml: shards' $key add up to the single run's" $?
 done
