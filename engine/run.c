@@ -1407,8 +1407,6 @@ static int write_held(struct run *r, struct dc_out *out)
 
 /* ---- recording claim files in the ledger ---------------------------------- */
 
-struct record_ctx { struct run *r; int rc; };
-
 static char *next_field(char **p)
 {
 	char *s = *p, *t = strchr(s, '\t');
@@ -1421,12 +1419,10 @@ static char *next_field(char **p)
 	return s;
 }
 
-static int record_one(void *ctx, const char *id, const char *p, size_t n)
+/* Records the claims of the records |p| (claim_record's lines) in the ledger. */
+static int record_claims(struct run *r, const char *p)
 {
-	struct record_ctx *rc = ctx;
-	struct dc_ledger *l = rc->r->ledger;
-	(void)id;
-	(void)n;
+	struct dc_ledger *l = r->ledger;
 	char *copy = dc_xstrdup(p), *line = copy, *nl;
 	int st = DC_OK;
 	for (; *line && st == DC_OK; line = nl + 1) {
@@ -1441,7 +1437,7 @@ static int record_one(void *ctx, const char *id, const char *p, size_t n)
 			char *enc = next_field(&f), *payer = next_field(&f), *date = next_field(&f);
 			char *charge = next_field(&f), *freq = next_field(&f);
 			(void)type;
-			st = dc_ledger_add_claim(l, claim, rc->r->provider, scheme, enc, payer, date,
+			st = dc_ledger_add_claim(l, claim, r->provider, scheme, enc, payer, date,
 						 strtoll(charge, NULL, 10), freq);
 		} else if (tag[0] == 'L') {
 			char *no = next_field(&f), *code = next_field(&f), *mods = next_field(&f);
@@ -1551,8 +1547,7 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 	}
 	case LJ_RECORDS:
 		if (!failed && j->buf.len) {
-			struct record_ctx rc = { r, 0 };
-			int st = record_one(&rc, "", j->buf.p, j->buf.len);
+			int st = record_claims(r, j->buf.p);
 			if (st < 0)
 				lj_fail(lw, st);
 		}
