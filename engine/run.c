@@ -1739,14 +1739,19 @@ static void lw_rename(struct lworker *lw, struct dc_out *o, int *open, unsigned 
 	lw_file(lw, LJ_RENAME, o, o->name ? o->name : "", 0, -1, claims);
 }
 
-/* stage drain callback: the UK invoices' records, as RECORDS jobs */
-static int lw_gather(void *ctx, const char *id, const char *p, size_t n)
+/* Records for the ledger, sent as a RECORDS job once a batch is full. */
+static void lw_add(struct lworker *lw, const char *p, size_t n)
 {
-	struct lworker *lw = ctx;
-	(void)id;
 	dc_buf_add(&lw->fill, p, n);
 	if (lw->fill.len >= RECORD_BATCH)
 		lw_flush(lw);
+}
+
+/* stage drain callback: the UK invoices' records */
+static int lw_gather(void *ctx, const char *id, const char *p, size_t n)
+{
+	(void)id;
+	lw_add(ctx, p, n);
 	return DC_OK;
 }
 
@@ -1845,9 +1850,7 @@ static int next_body(void *ctx, const char **body, size_t *len)
 		return 0;   /* the record opens the next file */
 	w->pending = 0;
 	w->claims += k;
-	dc_buf_add(&w->lw->fill, w->pp, (size_t)(x + 1 - w->pp));
-	if (w->lw->fill.len >= RECORD_BATCH)
-		lw_flush(w->lw);
+	lw_add(w->lw, w->pp, (size_t)(x + 1 - w->pp));
 	*body = x + 3;
 	*len = w->pn - (size_t)(x + 3 - w->pp);
 	return 1;
