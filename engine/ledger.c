@@ -641,16 +641,11 @@ int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *p
 	return step_done(l, st, "cannot record an encounter");
 }
 
-int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
-		       const char *code, const char *modifiers, const char *units,
-		       int64_t charge_cents, const char *line_control)
+void dc_ledger_line_json(struct dc_buf *b, int line_no, const char *code,
+			 const char *modifiers, const char *units, int64_t charge_cents,
+			 const char *line_control)
 {
-	(void)claim_id;   /* the line belongs to the claim added last */
-	if (!l->claim_open)
-		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_BUG, l->path, 0,
-				      "ledger: a line without its claim");
-	struct dc_buf *b = &l->lines;
-	if (b->len > 1)
+	if (b->len && b->p[b->len - 1] != '[')
 		dc_buf_addc(b, ',');
 	dc_buf_addc(b, '[');
 	dc_buf_int(b, line_no);
@@ -665,7 +660,48 @@ int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
 	dc_buf_addc(b, ',');
 	dc_buf_json(b, line_control);
 	dc_buf_addc(b, ']');
+}
+
+int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
+		       const char *code, const char *modifiers, const char *units,
+		       int64_t charge_cents, const char *line_control)
+{
+	(void)claim_id;   /* the line belongs to the claim added last */
+	if (!l->claim_open)
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_BUG, l->path, 0,
+				      "ledger: a line without its claim");
+	dc_ledger_line_json(&l->lines, line_no, code, modifiers, units, charge_cents,
+			    line_control);
 	return DC_OK;
+}
+
+int dc_ledger_add_claim_lines(struct dc_ledger *l, const char *claim_id, const char *provider,
+			      const char *scheme, const char *encounter_id, const char *payer,
+			      const char *service_date, int64_t charge_cents,
+			      const char *frequency, const char *lines, size_t lines_len)
+{
+	if (claim_close(l) < 0)
+		return DC_ERR_IO;
+	sqlite3_stmt *st = l->add_claim;
+	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, charge_cents);
+	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, l->file_row);
+	sqlite3_bind_text(st, 10, lines, (int)lines_len, SQLITE_STATIC);
+	if (step_done(l, st, "cannot record a claim") < 0)
+		return DC_ERR_IO;
+	st = l->add_enc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, l->file_row);
+	return step_done(l, st, "cannot record an encounter");
 }
 
 int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,

@@ -27,6 +27,8 @@
 
 #include "engine/diag.h"
 
+struct dc_buf;
+
 struct dc_ledger;
 
 /* The layout of the ledger's tables; dc_ledger_open brings older ones to it. */
@@ -97,6 +99,22 @@ int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *p
 int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
 		       const char *code, const char *modifiers, const char *units,
 		       int64_t charge_cents, const char *line_control);
+/*
+ * A claim with its lines already one JSON array (|lines|, |lines_len| bytes,
+ * built with dc_ledger_line_json), recorded at once.
+ */
+int dc_ledger_add_claim_lines(struct dc_ledger *l, const char *claim_id, const char *provider,
+			      const char *scheme, const char *encounter_id, const char *payer,
+			      const char *service_date, int64_t charge_cents,
+			      const char *frequency, const char *lines, size_t lines_len);
+/*
+ * Appends one line, [line_no, code, modifiers, units, charge_cents,
+ * line_control], to the JSON array being built in |b| (opened with '[',
+ * closed by the caller with ']').
+ */
+void dc_ledger_line_json(struct dc_buf *b, int line_no, const char *code,
+			 const char *modifiers, const char *units, int64_t charge_cents,
+			 const char *line_control);
 /* Records the file (pending) and commits; returns its id in |file_id|. */
 int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,
 			  const char *tmp_path, long isa13, int64_t *file_id);

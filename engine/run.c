@@ -268,8 +268,9 @@ static void rec_field(struct dc_buf *b, const char *s)
 }
 
 /*
- * The ledger's view of an encounter's claims: one "C" line per claim and one
- * "L" line per claim line, tab-separated.
+ * The ledger's view of an encounter's claims: one "C" line per claim,
+ * tab-separated, its last field the claim's lines as the ledger keeps them
+ * (a JSON array, dc_ledger_line_json: no tab or line end in it).
  */
 static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 			 const struct dc_coded *c, int rebill, const struct dc_profile *p)
@@ -277,36 +278,31 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 	char id[64], ctl[64];
 	char num[48];
 	const char *scheme = enc->scheme == DC_SCHEME_UK ? "UK" : "US";
-	const char *prev = NULL;
-	for (size_t i = 0; i < c->nlines; i++) {
+	for (size_t i = 0; i < c->nlines;) {
 		const struct dc_line *l = &c->lines[i];
-		if (!prev || strcmp(prev, l->claim_id) != 0) {
-			int64_t total = 0;
-			for (size_t k = i; k < c->nlines && !strcmp(c->lines[k].claim_id, l->claim_id); k++)
-				total += c->lines[k].charge;
-			dc_buf_addc(b, 'C');
-			rec_field(b, enc->scheme == DC_SCHEME_UK ? l->claim_id
-				  : x12_claim_id(p, l->claim_id, id, sizeof id));
-			rec_field(b, l->claim_type);
-			rec_field(b, scheme);
-			rec_field(b, enc->f[DC_E_ENCOUNTER_ID]);
-			rec_field(b, enc->f[DC_E_PAYER_ID]);
-			rec_field(b, dc_date_format(enc->service_day, num, sizeof num));
-			dc_buf_addc(b, '\t');
-			dc_buf_int(b, (long long)total);
-			dc_buf_adds(b, rebill ? "\t7\n" : "\t1\n");
-			prev = l->claim_id;
-		}
-		dc_buf_adds(b, "L\t");
-		dc_buf_int(b, l->line_no);
-		rec_field(b, l->code);
-		rec_field(b, l->modifiers);
-		rec_field(b, dc_dec_format(l->units, num, sizeof num));
+		size_t end = i;
+		int64_t total = 0;
+		for (; end < c->nlines && !strcmp(c->lines[end].claim_id, l->claim_id); end++)
+			total += c->lines[end].charge;
+		dc_buf_addc(b, 'C');
+		rec_field(b, enc->scheme == DC_SCHEME_UK ? l->claim_id
+			  : x12_claim_id(p, l->claim_id, id, sizeof id));
+		rec_field(b, l->claim_type);
+		rec_field(b, scheme);
+		rec_field(b, enc->f[DC_E_ENCOUNTER_ID]);
+		rec_field(b, enc->f[DC_E_PAYER_ID]);
+		rec_field(b, dc_date_format(enc->service_day, num, sizeof num));
 		dc_buf_addc(b, '\t');
-		dc_buf_int(b, (long long)l->charge);
-		dc_x12_clean(p, l->line_control, 50, ctl, sizeof ctl);
-		rec_field(b, enc->scheme == DC_SCHEME_UK ? l->line_control : ctl);
-		dc_buf_addc(b, '\n');
+		dc_buf_int(b, (long long)total);
+		dc_buf_adds(b, rebill ? "\t7\t[" : "\t1\t[");
+		for (; i < end; i++) {
+			const struct dc_line *k = &c->lines[i];
+			dc_x12_clean(p, k->line_control, 50, ctl, sizeof ctl);
+			dc_ledger_line_json(b, k->line_no, k->code, k->modifiers,
+					    dc_dec_format(k->units, num, sizeof num), k->charge,
+					    enc->scheme == DC_SCHEME_UK ? k->line_control : ctl);
+		}
+		dc_buf_adds(b, "]\n");
 	}
 }
 
@@ -1420,33 +1416,26 @@ static char *next_field(char **p)
 }
 
 /* Records the claims of the records |p| (claim_record's lines) in the ledger. */
-static int record_claims(struct run *r, const char *p)
+static int record_claims(struct run *r, char *p)
 {
 	struct dc_ledger *l = r->ledger;
-	char *copy = dc_xstrdup(p), *line = copy, *nl;
 	int st = DC_OK;
-	for (; *line && st == DC_OK; line = nl + 1) {
+	for (char *line = p, *nl; *line && st == DC_OK; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)
 			break;
 		*nl = '\0';
-		char *f = line;
-		char *tag = next_field(&f);
-		if (tag[0] == 'C') {
-			char *claim = next_field(&f), *type = next_field(&f), *scheme = next_field(&f);
-			char *enc = next_field(&f), *payer = next_field(&f), *date = next_field(&f);
-			char *charge = next_field(&f), *freq = next_field(&f);
-			(void)type;
-			st = dc_ledger_add_claim(l, claim, r->provider, scheme, enc, payer, date,
-						 strtoll(charge, NULL, 10), freq);
-		} else if (tag[0] == 'L') {
-			char *no = next_field(&f), *code = next_field(&f), *mods = next_field(&f);
-			char *units = next_field(&f), *charge = next_field(&f), *ctl = next_field(&f);
-			st = dc_ledger_add_line(l, "", atoi(no), code, mods, units,
-						strtoll(charge, NULL, 10), ctl);
-		}
+		if (line[0] != 'C' || line[1] != '\t')
+			continue;
+		char *f = line + 2;
+		char *claim = next_field(&f), *type = next_field(&f), *scheme = next_field(&f);
+		char *enc = next_field(&f), *payer = next_field(&f), *date = next_field(&f);
+		char *charge = next_field(&f), *freq = next_field(&f);
+		(void)type;
+		st = dc_ledger_add_claim_lines(l, claim, r->provider, scheme, enc, payer, date,
+					       strtoll(charge, NULL, 10), freq, f,
+					       (size_t)(nl - f));
 	}
-	free(copy);
 	return st;
 }
 
@@ -1480,7 +1469,7 @@ struct ljob {
 	int why;                        /* ABORT: DC_ERR_IO, or DC_ERR_BUG (failed its check) */
 };
 
-#define LQ_SIZE 4
+#define LQ_SIZE 32
 
 struct lworker {
 	struct run *r;

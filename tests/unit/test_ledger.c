@@ -1,5 +1,6 @@
 #include "tests/unit/unit.h"
 #include "engine/dc_status.h"
+#include "engine/buf.h"
 #include "engine/ledger.h"
 
 #include <sqlite3.h>
@@ -166,6 +167,16 @@ static void test_lines_in_claim_row(void)
 					   "say \"x\"\\y\n"), 0);
 	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "C2", "1999999992", "US", "E2", "MEDICARE",
 					    "2026-03-02", 0, "1"), 0);
+	/* a claim whose lines come as one array closes the claim still open (C2) */
+	struct dc_buf b;
+	dc_buf_init(&b);
+	dc_buf_addc(&b, '[');
+	dc_ledger_line_json(&b, 1, "X3590", "", "1", 12000, "U1\t1");
+	dc_ledger_line_json(&b, 2, "J9035", "", "0.5", 300, "U1-2");
+	dc_buf_addc(&b, ']');
+	CU_ASSERT_EQUAL(dc_ledger_add_claim_lines(l, "U1", "1999999992", "UK", "E4", "BUPA",
+						  "2026-03-02", 12300, "1", b.p, b.len), 0);
+	dc_buf_release(&b);
 	/* a claim dropped with its rolled-back file leaves nothing behind */
 	CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/j.x12", "/x/.j", isa, &file), 0);
 	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
@@ -182,10 +193,19 @@ static void test_lines_in_claim_row(void)
 	query_text(db, "SELECT group_concat(j.value->>5, '|') FROM claims c, json_each(c.lines) j"
 		       " WHERE c.claim_id = 'C1'", got, sizeof got);
 	CU_ASSERT_STRING_EQUAL(got, "C1-1|say \"x\"\\y\n");
+	query_text(db, "SELECT lines FROM claims WHERE claim_id = 'U1'", got, sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "[[1,\"X3590\",\"\",\"1\",12000,\"U1\\t1\"],"
+				    "[2,\"J9035\",\"\",\"0.5\",300,\"U1-2\"]]");
+	query_text(db, "SELECT scheme || encounter_id || payer || charge_cents || file_id"
+		       " FROM claims WHERE claim_id = 'U1'", got, sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "UKE4BUPA12300" "1");
+	query_text(db, "SELECT claim_id FROM encounters WHERE scheme = 'UK' AND encounter_id = 'E4'",
+		   got, sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "U1");
 	query_text(db, "SELECT count(*) FROM claims", got, sizeof got);
-	CU_ASSERT_STRING_EQUAL(got, "2");
+	CU_ASSERT_STRING_EQUAL(got, "3");
 	query_text(db, "SELECT count(*) FROM encounters", got, sizeof got);
-	CU_ASSERT_STRING_EQUAL(got, "2");
+	CU_ASSERT_STRING_EQUAL(got, "3");
 	dc_ledger_close(l);
 	remove_ledger(p);
 }
