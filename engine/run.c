@@ -1453,7 +1453,7 @@ static int record_claims(struct run *r, char *p)
  * job is done as it is queued. Once a job fails, the jobs after it only
  * clean up (roll back, remove the temporary file).
  */
-enum { LJ_BEGIN, LJ_RECORDS, LJ_COMMIT, LJ_ABORT, LJ_RENAME, LJ_STOP };
+enum { LJ_BEGIN, LJ_RECORDS, LJ_STAGE, LJ_COMMIT, LJ_ABORT, LJ_RENAME, LJ_STOP };
 
 static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes);
 
@@ -1461,7 +1461,8 @@ struct ljob {
 	int type;
 	unsigned seq;                   /* the file sequence it belongs to */
 	long isa13, gs06;               /* BEGIN: the numbers the writer used (-1: none) */
-	struct dc_buf buf;              /* RECORDS: C and L lines (claim_record) */
+	struct dc_buf buf;              /* RECORDS: C lines (claim_record) */
+	struct dc_stage *stage;         /* STAGE: records read (and emptied) by the ledger thread */
 	struct dc_out *o;               /* COMMIT, ABORT, RENAME: synced / failed / done file */
 	char name[64];
 	char kind;                      /* COMMIT: 'P', 'I' (837) or 'U' (uk-line-items.csv) */
@@ -1487,6 +1488,7 @@ struct lworker {
 	int in_file;                    /* a file transaction is open */
 	int output_failed;
 	struct dc_buf fill;             /* the writer's next RECORDS batch */
+	struct dc_buf rec;              /* STAGE: the record being recorded */
 };
 
 #define RECORD_BATCH (256 * 1024)
@@ -1499,6 +1501,16 @@ static void lj_fail(struct lworker *lw, int st)
 		lw->bug = 1;
 	else
 		lw->output_failed = 1;
+}
+
+/* stage drain callback of LJ_STAGE: one record, recorded */
+static int lj_record(void *ctx, const char *id, const char *p, size_t n)
+{
+	struct lworker *lw = ctx;
+	(void)id;
+	dc_buf_reset(&lw->rec);
+	dc_buf_add(&lw->rec, p, n);
+	return record_claims(lw->r, lw->rec.p);
 }
 
 /* Does one job; the ledger is this function's alone while it runs. */
@@ -1541,6 +1553,13 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 				lj_fail(lw, st);
 		}
 		break;
+	case LJ_STAGE:
+		if (!failed) {
+			int st = dc_stage_drain(j->stage, NULL, NULL, lj_record, lw);
+			if (st < 0)
+				lj_fail(lw, st);
+		}
+		break;
 	case LJ_COMMIT: {
 		char final[4096];
 		int64_t file_id;
@@ -1553,6 +1572,13 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		}
 		snprintf(final, sizeof final, "%s/%s", r->abs_out, j->name);
 		lw->in_file = 0;
+		if (j->kind == 'U' && dc_out_sync(j->o) < 0) {
+			/* uk-line-items.csv is synced here, after its invoices are recorded */
+			dc_ledger_file_rollback(r->ledger);
+			dc_out_abort(j->o);
+			lj_fail(lw, DC_ERR_IO);
+			break;
+		}
 		const char *kind = j->kind == 'P' ? "837P" : j->kind == 'I' ? "837I" : "uk";
 		if (dc_ledger_file_commit(r->ledger, kind, final, j->o->tmp, j->isa13, &file_id) !=
 		    DC_OK) {
@@ -1736,12 +1762,16 @@ static void lw_add(struct lworker *lw, const char *p, size_t n)
 		lw_flush(lw);
 }
 
-/* stage drain callback: the UK invoices' records */
-static int lw_gather(void *ctx, const char *id, const char *p, size_t n)
+/* The records of |stage|, read and recorded by the ledger thread. */
+static void lw_stage(struct lworker *lw, struct dc_stage *stage)
 {
-	(void)id;
-	lw_add(ctx, p, n);
-	return DC_OK;
+	lw_flush(lw);
+	struct ljob *j = lw_slot(lw);
+	j->type = LJ_STAGE;
+	j->seq = lw->seq;
+	j->o = NULL;
+	j->stage = stage;
+	lw_push(lw, j);
 }
 
 static void lw_start(struct lworker *lw, struct run *r, const char *key, int threads)
@@ -1752,6 +1782,7 @@ static void lw_start(struct lworker *lw, struct run *r, const char *key, int thr
 	for (int i = 0; i < LQ_SIZE; i++)
 		dc_buf_init(&lw->q[i].buf);
 	dc_buf_init(&lw->fill);
+	dc_buf_init(&lw->rec);
 	if (threads) {
 		pthread_mutex_init(&lw->mu, NULL);
 		pthread_cond_init(&lw->cv, NULL);
@@ -1788,6 +1819,7 @@ static void lw_stop(struct lworker *lw)
 	for (int i = 0; i < LQ_SIZE; i++)
 		dc_buf_release(&lw->q[i].buf);
 	dc_buf_release(&lw->fill);
+	dc_buf_release(&lw->rec);
 	if (lw->output_failed)
 		lw->r->res->output_failed = 1;
 	if (lw->bug)
@@ -1857,9 +1889,12 @@ static void add_info(struct run *r, const char *name, unsigned long claims, uint
 /*
  * Writes the staged claims of one kind as 837 files of at most
  * DC_X12_CLAIMS_PER_FILE claims, each with the next ISA13 of the profile,
- * recorded in the ledger as it is renamed into place.
+ * recorded in the ledger as it is renamed into place. The first file takes
+ * |first_isa13| and |first_gs06| when they are known (> 0), else the
+ * numbers the ledger holds once every job queued before is done.
  */
-static void write_837(struct run *r, char kind, struct dc_stage *claims, struct lworker *lwp)
+static void write_837(struct run *r, char kind, struct dc_stage *claims, struct lworker *lwp,
+		      long first_isa13, long first_gs06)
 {
 	if (!claims->records)
 		return;
@@ -1872,11 +1907,12 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims, struct 
 		return;
 	}
 	const char *key = lwp->key;
-	long isa13 = 0, gs06 = 0;
-	/* the numbers the ledger holds now: the files before are committed */
-	lw_wait(lwp);
-	if (dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, 0, 0,
-				   &isa13, &gs06) < 0) {
+	long isa13 = first_isa13, gs06 = first_gs06;
+	/* else the numbers the ledger holds now: the files before are committed */
+	if (isa13 <= 0)
+		lw_wait(lwp);
+	if (isa13 <= 0 && dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n,
+						 0, 0, &isa13, &gs06) < 0) {
 		r->res->output_failed = 1;
 		dc_stage_iter_release(&w.it);
 		return;
@@ -1915,6 +1951,29 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims, struct 
 	lw_flush(lwp);
 	dc_stage_iter_release(&w.it);
 	dc_stage_clear(claims);
+}
+
+/* summary.json's order of the outputs: the claim files, then the others */
+static int info_rank(const char *name)
+{
+	static const char *const order[] = { "837p-", "837i-", "lines.csv", "uk-line-items.csv",
+					     "held.csv", "rejects.csv" };
+	for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+		if (!strncmp(name, order[i], strlen(order[i])))
+			return i;
+	return (int)(sizeof order / sizeof order[0]);
+}
+
+/* Puts the outputs in summary.json's order, each kind in the order written. */
+static void sort_info(struct run *r)
+{
+	for (size_t i = 1; i < r->ninfo; i++) {
+		struct dc_output_info t = r->info[i];
+		size_t k = i;
+		for (; k > 0 && info_rank(r->info[k - 1].path) > info_rank(t.path); k--)
+			r->info[k] = r->info[k - 1];
+		r->info[k] = t;
+	}
 }
 
 /* ---- the run -------------------------------------------------------------- */
@@ -2068,17 +2127,14 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	}
 
 	/*
-	 * The files, in this order: 837P, 837I, lines.csv, uk-line-items.csv,
+	 * The files, in this order: uk-line-items.csv, 837P, 837I, lines.csv,
 	 * held.csv, rejects.csv. With --jobs the ledger's part and the renames
-	 * run in that order on the ledger thread (lworker) while this thread
-	 * builds the next file and held.csv.
+	 * run in that order on the ledger thread (lworker): it reads and
+	 * records the UK invoices itself while this thread builds the 837
+	 * files, then records each 837 file while this thread builds the next.
 	 */
 	struct lworker lw;
 	lw_start(&lw, r, dc_profile_key(o->profile), o->jobs > 1 && r->ledger);
-	if (r->ledger) {
-		write_837(r, 'P', &r->p_claims, &lw);
-		write_837(r, 'I', &r->i_claims, &lw);
-	}
 	/* a file whose rows were all taken back would be a header alone: no file */
 	if (r->lines_open == 1 && r->lines_out.bytes == strlen(dc_lines_header)) {
 		dc_out_abort(&r->lines_out);
@@ -2088,24 +2144,31 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		dc_out_abort(&r->uk_out);
 		r->uk_open = 0;
 	}
-	lw_rename(&lw, &r->lines_out, &r->lines_open, 0);
+	long isa13 = 0, gs06 = 0;
+	/* the 837 files' first numbers, read before the ledger thread has work */
+	if (r->ledger && r->p_claims.records &&
+	    dc_ledger_peek_control(r->ledger, lw.key, o->shard_k, o->shard_n, 0, 0, &isa13,
+				   &gs06) < 0)
+		isa13 = gs06 = 0;
 	if (r->uk_open == 1 && r->ledger) {
-		/* the UK invoices go out in uk-line-items.csv: sync, record, commit */
+		/* the UK invoices go out in uk-line-items.csv: record, sync, commit */
 		r->uk_open = 0;
 		lw_sequence(&lw);
-		if (dc_out_sync(&r->uk_out) < 0) {
+		if (dc_out_flush(&r->uk_out) < 0) {
 			lw_abort(&lw, &r->uk_out, DC_ERR_IO);
 		} else {
 			r->uk_invoices = (unsigned long)r->uk_claims.records;
 			lw_simple(&lw, LJ_BEGIN, -1, -1);
-			if (dc_stage_drain(&r->uk_claims, NULL, NULL, lw_gather, &lw) < 0) {
-				lw_abort(&lw, &r->uk_out, DC_ERR_IO);
-			} else {
-				const char *name = r->uk_out.name ? r->uk_out.name : "";
-				lw_file(&lw, LJ_COMMIT, &r->uk_out, name, 'U', -1, r->uk_invoices);
-			}
+			lw_stage(&lw, &r->uk_claims);
+			const char *name = r->uk_out.name ? r->uk_out.name : "";
+			lw_file(&lw, LJ_COMMIT, &r->uk_out, name, 'U', -1, r->uk_invoices);
 		}
 	}
+	if (r->ledger) {
+		write_837(r, 'P', &r->p_claims, &lw, isa13, gs06);
+		write_837(r, 'I', &r->i_claims, &lw, 0, 0);
+	}
+	lw_rename(&lw, &r->lines_out, &r->lines_open, 0);
 	lw_rename(&lw, &r->uk_out, &r->uk_open, r->uk_invoices);
 	struct dc_out held_out;
 	int held_open = write_held(r, &held_out);
@@ -2114,6 +2177,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	lw_rename(&lw, &held_out, &held_open, 0);
 	lw_rename(&lw, &r->rejects_out, &r->rejects_open, 0);
 	lw_stop(&lw);
+	sort_info(r);
 
 	struct dc_summary s = { o->version, o->command, o->now, r->stats, (size_t)o->ninputs,
 		&r->totals, r->holds, r->unknown, r->nunknown, r->warn, r->nwarn, r->info, r->ninfo,
