@@ -8,6 +8,7 @@
 
 #define NBITS (1ULL << 27)   /* 16 MiB: with 3 million ids, about 1 false positive in a few million */
 #define NHASH 10
+#define SPOOL_BUFFER (64 * 1024)
 
 int dc_idset_init(struct dc_idset *s)
 {
@@ -21,7 +22,9 @@ int dc_idset_init(struct dc_idset *s)
 		s->bits = NULL;
 		return DC_ERR_IO;
 	}
-	setvbuf(s->spool, NULL, _IOFBF, 256 * 1024);
+	/* glibc takes a buffer size only with the buffer */
+	s->vbuf = dc_xmalloc(SPOOL_BUFFER);
+	setvbuf(s->spool, s->vbuf, _IOFBF, SPOOL_BUFFER);
 	return DC_OK;
 }
 
@@ -30,6 +33,7 @@ void dc_idset_release(struct dc_idset *s)
 	free(s->bits);
 	if (s->spool)
 		fclose(s->spool);
+	free(s->vbuf);
 	memset(s, 0, sizeof *s);
 }
 

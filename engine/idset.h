@@ -27,6 +27,7 @@ struct dc_idset {
 	uint64_t *bits;
 	uint64_t nbits;
 	FILE *spool;
+	char *vbuf;                  /* spool's buffer, freed after it is closed */
 	unsigned long count;
 };
 

@@ -11,9 +11,12 @@ int dc_stage_open(struct dc_stage *s)
 	s->records = 0;
 	s->bytes = 0;
 	s->f = tmpfile();
-	if (s->f)
-		setvbuf(s->f, NULL, _IOFBF, 256 * 1024);   /* fewer, larger system calls */
-	return s->f ? DC_OK : DC_ERR_IO;
+	if (!s->f)
+		return DC_ERR_IO;
+	/* fewer, larger system calls; glibc takes a size only with a buffer */
+	s->vbuf = dc_xmalloc(DC_STAGE_BUFFER);
+	setvbuf(s->f, s->vbuf, _IOFBF, DC_STAGE_BUFFER);
+	return DC_OK;
 }
 
 void dc_stage_close(struct dc_stage *s)
@@ -21,6 +24,8 @@ void dc_stage_close(struct dc_stage *s)
 	if (s->f)
 		fclose(s->f);
 	s->f = NULL;
+	free(s->vbuf);
+	s->vbuf = NULL;
 }
 
 int dc_stage_put(struct dc_stage *s, const char *id, const void *p, size_t n)
@@ -99,7 +104,8 @@ int dc_stage_filter_since(struct dc_stage *s, struct dc_stage_mark m,
 	if (m.records == s->records)
 		return DC_OK;
 	/* the kept records go to a second stage, then back after the mark */
-	struct dc_stage kept = { NULL, 0, 0 };
+	struct dc_stage kept;
+	memset(&kept, 0, sizeof kept);
 	if (keep && dc_stage_open(&kept) < 0)
 		return DC_ERR_IO;
 	struct dc_stage_iter it;

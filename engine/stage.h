@@ -11,8 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The stdio buffer of a stage's file. */
+#define DC_STAGE_BUFFER (64 * 1024)
+
 struct dc_stage {
 	FILE *f;
+	char *vbuf;                      /* f's buffer, freed after f is closed */
 	uint64_t records;
 	uint64_t bytes;                  /* framed length of the records */
 };
