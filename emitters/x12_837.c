@@ -65,6 +65,22 @@ static void put_val(struct w *w, const char *v, size_t max)
 	const unsigned char *s = (const unsigned char *)(v ? v : "");
 	while (*s == ' ')
 		s++;
+	/* the common value: printable ASCII, no separator, short enough */
+	const struct dc_profile *p = w->p;
+	size_t k = 0;
+	for (; k < cap; k++) {
+		unsigned char c = s[k];
+		if (c < 0x20 || c >= 0x7f || c == (unsigned char)p->elem_sep ||
+		    c == (unsigned char)p->comp_sep || c == (unsigned char)p->rep_sep ||
+		    c == (unsigned char)p->seg_term)
+			break;
+	}
+	if (!s[k]) {
+		while (k && s[k - 1] == ' ')
+			k--;
+		dc_buf_add(w->b, s, k);
+		return;
+	}
 	while (*s) {
 		unsigned char c = *s++;
 		char out = (char)c;

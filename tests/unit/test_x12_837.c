@@ -555,6 +555,20 @@ static void test_separators_replaced(void)
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "NM1*IL*1*O BRIEN X Y Z*JUNE****MI*M1~"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "N3*1 MAIN ST APT 2~"));
+	free(s);
+	bodies_release(&B);
+	/* blanks at the ends trimmed; a value of the element's length kept, a longer one cut */
+	example9(&a, "ENC-LEN");
+	a.enc.f[DC_E_PATIENT_FIRST_NAME] = "  JUNE   ";
+	a.enc.f[DC_E_PATIENT_ADDRESS] = "1234567890123456789012345678901234567890123456789012345 6";
+	a.enc.f[DC_E_PATIENT_CITY] = "ABCDEFGHIJKLMNOPQRSTUVWXYZABCD";
+	memset(&B, 0, sizeof B);
+	CU_ASSERT_EQUAL(add_body(&B, &a, &p), 1);   /* the address alone was altered */
+	s = write_file(&B, 'P', &p, "837p-000000047.x12", 47, &rc, &len);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "*JUNE****MI*"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "N3*1234567890123456789012345678901234567890123456789012345~"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "N4*ABCDEFGHIJKLMNOPQRSTUVWXYZABCD*"));
 	char out[64];
 	CU_ASSERT_EQUAL(dc_x12_clean(&p, "ENC:2026*1", 38, out, sizeof out), 1);
 	CU_ASSERT_STRING_EQUAL(out, "ENC 2026 1");
