@@ -238,8 +238,17 @@ static int load_file(struct dc_table *t, const char *path, int overlay,
 	free(map);
 	dc_csv_release(&csv);
 	dc_input_close(&in);
-	free(t->path);
-	t->path = src;   /* the strings in srcs point here or at earlier files' */
+	/*
+	 * The strings in srcs point here or at earlier files' names. An earlier
+	 * name still named by a row stays (table_release frees each distinct
+	 * one); one no row names any more is freed now.
+	 */
+	int named = 0;
+	for (size_t i = 0; t->path && i < t->nrows && !named; i++)
+		named = t->srcs[i] == t->path;
+	if (!named)
+		free(t->path);
+	t->path = src;
 	if (!have_header && rc == DC_OK)
 		rc = dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_RULE, path, 0, "table has no header row");
 	index_rebuild(t);

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int register_uk_coder_tests(void);
 
@@ -72,8 +74,8 @@ static struct dc_rules *rules(void)
 	return &r;
 }
 
-/* Reads, validates and codes the first encounter of hdr + |b|'s rows. */
-static void code(struct run *t)
+/* Reads, validates and codes the first encounter of hdr + |b|'s rows with |R|. */
+static void code_with(struct run *t, struct dc_rules *R)
 {
 	struct dc_reject_sink rs = { NULL, NULL };
 	dc_input_open_mem(&t->in, "t.csv", t->csv.p, t->csv.len, 0, NULL);
@@ -83,15 +85,20 @@ static void code(struct run *t)
 	CU_ASSERT_EQUAL_FATAL(t->r->ops->next(t->r, &t->enc, &t->a), 1);
 	memset(&t->c, 0, sizeof t->c);
 	t->c.explain = 1;   /* the warnings' text, as explain shows it */
-	dc_encounter_validate(&t->enc, rules(), DC_SCHEME_UK, &t->a);
+	dc_encounter_validate(&t->enc, R, DC_SCHEME_UK, &t->a);
 	CU_ASSERT_EQUAL(t->enc.scheme, DC_SCHEME_UK);
 	if (t->enc.hold != DC_HOLD_NONE) {
 		/* a validation hold: the coder is never called */
 		t->rc = 1;
 		return;
 	}
-	t->rc = dc_uk_code(rules(), &t->enc, &t->c, &t->a);
+	t->rc = dc_uk_code(R, &t->enc, &t->c, &t->a);
 	CU_ASSERT_EQUAL(t->rc, 0);
+}
+
+static void code(struct run *t)
+{
+	code_with(t, rules());
 }
 
 static void start(struct run *t)
@@ -673,6 +680,47 @@ static void test_units_and_names(void)
 	finish(&t);
 }
 
+/*
+ * A drug found by its generic name when no `names` list holds it (a local
+ * row without names), and a name in a `names` list before another row's
+ * generic name.
+ */
+static void test_generic_names(void)
+{
+	char dir[] = "/tmp/dc-uk-overlay-XXXXXX", sub[128], file[160];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(sub, sizeof sub, "%s/uk", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0700), 0);
+	snprintf(file, sizeof file, "%s/drugs.csv", sub);
+	FILE *f = fopen(file, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("dmd_code,generic_name,strength,form,unit,price,names\n"
+	      "999900991000001100,testamab,100 mg,vial,mg,1.00,\n"
+	      "999900981000001102,venofer,100 mg,vial,mg,2.00,\n", f);
+	fclose(f);
+	struct dc_rules R;
+	CU_ASSERT_EQUAL_FATAL(dc_rules_load(&R, dc_test_rules_dir(), dir, NULL), 0);
+	const char *drug[] = { "drug,,  TESTAMAB ,,100,mg,10 mg/mL,,IV,,L forearm,,10:00,10:30,,,",
+			       "drug,,Venofer,,100,mg,20 mg/mL,,IV,,L forearm,,10:00,10:30,,," };
+	const char *want[] = { "999900991000001100", "36049811000001107" };
+	for (int i = 0; i < 2; i++) {
+		struct run t;
+		struct encp e = { 0 };
+		start(&t);
+		row(&t.csv, &e, drug[i]);
+		code_with(&t, &R);
+		CU_ASSERT_EQUAL(t.enc.hold, DC_HOLD_NONE);
+		CU_ASSERT_EQUAL(t.c.nlines, 2);
+		if (t.c.nlines == 2)
+			CU_ASSERT_STRING_EQUAL(t.c.lines[1].code, want[i]);
+		finish(&t);
+	}
+	dc_rules_release(&R);
+	unlink(file);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 /* Several problems: every reason is kept, the category is the first in the
  * order preauth, sole_procedure, drug_coding, provider, invalid_field,
  * documentation. */
@@ -782,6 +830,7 @@ int register_uk_coder_tests(void)
 	DC_ADD_TEST(s, test_bundled_drugs);
 	DC_ADD_TEST(s, test_segments);
 	DC_ADD_TEST(s, test_units_and_names);
+	DC_ADD_TEST(s, test_generic_names);
 	DC_ADD_TEST(s, test_hold_order);
 	DC_ADD_TEST(s, test_thousand_lines);
 	return 0;
