@@ -35,11 +35,20 @@ struct dc_table {
 	size_t nslots;
 };
 
+/* Normalised names to table rows, sorted by name: each name once, its first row. */
+struct dc_name_index {
+	struct dc_name_row { char *name; long row; } *e;
+	size_t n;
+};
+
 struct dc_rules {
 	char *dir, *overlay;
 	int32_t today;              /* the run's date (days since 1970), 0 when unknown */
 	struct dc_table us_drugs, us_ndc, us_admin, us_charges, us_payers, us_carc;
 	struct dc_table uk_insurers, uk_procedures, uk_drugs, uk_reasons, uk_providers;
+	/* uk/drugs.csv by the names in its `names` lists, and by generic_name
+	 * (built by dc_rules_load; read-only afterwards, so threads share it) */
+	struct dc_name_index uk_drug_names, uk_drug_generics;
 };
 
 /*
@@ -49,6 +58,12 @@ struct dc_rules {
 int dc_rules_load(struct dc_rules *r, const char *dir, const char *overlay,
 		  struct dc_diag_sink *ds);
 void dc_rules_release(struct dc_rules *r);
+/*
+ * Builds |r|'s indexes of UK drug names from its uk_drugs table (called by
+ * dc_rules_load; uk_coder.c, which owns the normalisation of names).
+ */
+void dc_uk_drug_index_build(struct dc_rules *r);
+void dc_uk_drug_index_release(struct dc_rules *r);
 /* The rulesets directory to use when no --rules is given. */
 const char *dc_rules_default_dir(void);
 

@@ -333,6 +333,8 @@ int dc_rules_load(struct dc_rules *r, const char *dir, const char *overlay,
 	if (rc == DC_OK) rc = load_table(&r->field, name, req, keys, dir, overlay, ds);
 	TABLES(LOAD)
 #undef LOAD
+	if (rc == DC_OK)
+		dc_uk_drug_index_build(r);
 	return rc;
 }
 
@@ -341,6 +343,7 @@ void dc_rules_release(struct dc_rules *r)
 #define REL(field, name, req, keys) table_release(&r->field);
 	TABLES(REL)
 #undef REL
+	dc_uk_drug_index_release(r);
 	free(r->dir);
 	free(r->overlay);
 	memset(r, 0, sizeof *r);

@@ -38,6 +38,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -204,43 +205,111 @@ static void norm_name(const char *s, size_t n, char *out, size_t cap)
 	out[k] = '\0';
 }
 
-/*
- * Finds the uk/drugs.csv row whose `names` list holds |name|, else the first
- * row whose generic_name is |name|. Names come first because two rows may
- * share a generic name (sodium chloride 0.9% 500 mL and 1000 mL) while each
- * name is on one row only.
- *
- * A linear scan, not an index: the table holds tens to hundreds of rows and
- * is only scanned for drug items without a dm+d code (dm+d codes go through
- * dc_table_find). A lazily built index would need shared mutable state and
- * a lock in a multi-threaded run, and would go stale if a test or a
- * long-lived process loaded other rules at the same address.
- */
-static long drug_by_name(const struct dc_table *t, const char *name)
+static int cmp_name_row(const void *x, const void *y)
 {
-	char want[256], got[256];
-	norm_name(name, strlen(name), want, sizeof want);
-	if (!want[0])
-		return -1;
+	const struct dc_name_row *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+static void index_add(struct dc_name_index *ix, size_t *cap, const char *s, size_t n, long row)
+{
+	char norm[256];
+	norm_name(s, n, norm, sizeof norm);
+	if (!norm[0])
+		return;
+	if (ix->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		ix->e = dc_xrealloc(ix->e, *cap * sizeof *ix->e);
+	}
+	ix->e[ix->n].name = dc_xstrdup(norm);
+	ix->e[ix->n++].row = row;
+}
+
+/* Sorted by name, each name kept with its first row only. */
+static void index_finish(struct dc_name_index *ix)
+{
+	if (!ix->n)
+		return;
+	qsort(ix->e, ix->n, sizeof *ix->e, cmp_name_row);
+	size_t k = 1;
+	for (size_t i = 1; i < ix->n; i++) {
+		if (strcmp(ix->e[i].name, ix->e[k - 1].name) == 0)
+			free(ix->e[i].name);
+		else
+			ix->e[k++] = ix->e[i];
+	}
+	ix->n = k;
+}
+
+void dc_uk_drug_index_build(struct dc_rules *r)
+{
+	const struct dc_table *t = &r->uk_drugs;
 	int cn = dc_table_col(t, "names"), cg = dc_table_col(t, "generic_name");
-	for (size_t r = 0; cn >= 0 && r < t->nrows; r++) {
-		const char *p = dc_table_get(t, (long)r, cn);
+	size_t capn = 0, capg = 0;
+	for (size_t row = 0; row < t->nrows; row++) {
+		const char *p = cn >= 0 ? dc_table_get(t, (long)row, cn) : "";
 		while (*p) {
 			const char *e = strchr(p, ';');
 			size_t n = e ? (size_t)(e - p) : strlen(p);
-			norm_name(p, n, got, sizeof got);
-			if (strcmp(got, want) == 0)
-				return (long)r;
+			index_add(&r->uk_drug_names, &capn, p, n, (long)row);
 			p += n + (e ? 1 : 0);
 		}
+		if (cg >= 0) {
+			const char *g = dc_table_get(t, (long)row, cg);
+			index_add(&r->uk_drug_generics, &capg, g, strlen(g), (long)row);
+		}
 	}
-	for (size_t r = 0; cg >= 0 && r < t->nrows; r++) {
-		const char *g = dc_table_get(t, (long)r, cg);
-		norm_name(g, strlen(g), got, sizeof got);
-		if (strcmp(got, want) == 0)
-			return (long)r;
+	index_finish(&r->uk_drug_names);
+	index_finish(&r->uk_drug_generics);
+}
+
+static void index_release(struct dc_name_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->e[i].name);
+	free(ix->e);
+	ix->e = NULL;
+	ix->n = 0;
+}
+
+void dc_uk_drug_index_release(struct dc_rules *r)
+{
+	index_release(&r->uk_drug_names);
+	index_release(&r->uk_drug_generics);
+}
+
+static long index_find(const struct dc_name_index *ix, const char *norm)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->e[mid].name, norm);
+		if (c == 0)
+			return ix->e[mid].row;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return -1;
+}
+
+/*
+ * Finds the uk/drugs.csv row whose `names` list holds |name|, else the first
+ * row whose generic_name is |name|, both compared normalised (norm_name).
+ * Names come first because two rows may share a generic name (sodium
+ * chloride 0.9% 500 mL and 1000 mL) while each name is on one row only.
+ * The indexes are built when the rules are loaded.
+ */
+static long drug_by_name(const struct dc_rules *rules, const char *name)
+{
+	char want[256];
+	norm_name(name, strlen(name), want, sizeof want);
+	if (!want[0])
+		return -1;
+	long row = index_find(&rules->uk_drug_names, want);
+	return row >= 0 ? row : index_find(&rules->uk_drug_generics, want);
 }
 
 /* Mass units as powers of ten of a microgram; -1 for other units. */
@@ -429,7 +498,7 @@ static void check_drugs(struct uk_ctx *x)
 			d->identified = 1;
 			if (d->row >= 0 && *name) {
 				/* a drug_name naming another product of the table */
-				long nr = drug_by_name(t, name);
+				long nr = drug_by_name(x->rules, name);
 				if (nr >= 0 && nr != d->row)
 					dc_coded_warn(x->out, a, DC_UK_DRUG_ITEM, it->line,
 						      "drug_name '%s' names dm+d %s but dmd_code is %s: "
@@ -437,7 +506,7 @@ static void check_drugs(struct uk_ctx *x)
 						      code);
 			}
 		} else if (*name) {
-			d->row = drug_by_name(t, name);
+			d->row = drug_by_name(x->rules, name);
 			if (d->row >= 0) {
 				d->dmd = dc_table_get(t, d->row, 0);
 				d->identified = 1;
