@@ -612,6 +612,37 @@ static void claim_drop(struct dc_ledger *l)
 	sqlite3_clear_bindings(l->add_claim);
 }
 
+/* A claim row's values but its lines (?10), as SQLITE_STATIC or SQLITE_TRANSIENT. */
+static void bind_claim(struct dc_ledger *l, sqlite3_destructor_type how, const char *claim_id,
+		       const char *provider, const char *scheme, const char *encounter_id,
+		       const char *payer, const char *service_date, int64_t charge_cents,
+		       const char *frequency)
+{
+	sqlite3_stmt *st = l->add_claim;
+	sqlite3_bind_text(st, 1, claim_id, -1, how);
+	sqlite3_bind_text(st, 2, provider, -1, how);
+	sqlite3_bind_text(st, 3, scheme, -1, how);
+	sqlite3_bind_text(st, 4, encounter_id, -1, how);
+	sqlite3_bind_text(st, 5, payer, -1, how);
+	sqlite3_bind_text(st, 6, service_date, -1, how);
+	sqlite3_bind_int64(st, 7, charge_cents);
+	sqlite3_bind_text(st, 8, frequency, -1, how);
+	sqlite3_bind_int64(st, 9, l->file_row);
+}
+
+/* The encounter billed by |claim_id| in the open file. */
+static int add_encounter(struct dc_ledger *l, const char *provider, const char *scheme,
+			 const char *encounter_id, const char *claim_id)
+{
+	sqlite3_stmt *st = l->add_enc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, l->file_row);
+	return step_done(l, st, "cannot record an encounter");
+}
+
 int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
 			const char *scheme, const char *encounter_id, const char *payer,
 			const char *service_date, int64_t charge_cents, const char *frequency)
@@ -619,26 +650,12 @@ int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *p
 	if (claim_close(l) < 0)
 		return DC_ERR_IO;
 	/* the row is inserted once its lines are known: the values are copied */
-	sqlite3_stmt *st = l->add_claim;
-	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, provider, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, payer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, charge_cents);
-	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 9, l->file_row);
+	bind_claim(l, SQLITE_TRANSIENT, claim_id, provider, scheme, encounter_id, payer,
+		   service_date, charge_cents, frequency);
 	l->claim_open = 1;
 	dc_buf_reset(&l->lines);
 	dc_buf_addc(&l->lines, '[');
-	st = l->add_enc;
-	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, l->file_row);
-	return step_done(l, st, "cannot record an encounter");
+	return add_encounter(l, provider, scheme, encounter_id, claim_id);
 }
 
 void dc_ledger_line_json(struct dc_buf *b, int line_no, const char *code,
@@ -682,26 +699,12 @@ int dc_ledger_add_claim_lines(struct dc_ledger *l, const char *claim_id, const c
 {
 	if (claim_close(l) < 0)
 		return DC_ERR_IO;
-	sqlite3_stmt *st = l->add_claim;
-	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, payer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, charge_cents);
-	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, l->file_row);
-	sqlite3_bind_text(st, 10, lines, (int)lines_len, SQLITE_STATIC);
-	if (step_done(l, st, "cannot record a claim") < 0)
+	bind_claim(l, SQLITE_STATIC, claim_id, provider, scheme, encounter_id, payer, service_date,
+		   charge_cents, frequency);
+	sqlite3_bind_text(l->add_claim, 10, lines, (int)lines_len, SQLITE_STATIC);
+	if (step_done(l, l->add_claim, "cannot record a claim") < 0)
 		return DC_ERR_IO;
-	st = l->add_enc;
-	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, l->file_row);
-	return step_done(l, st, "cannot record an encounter");
+	return add_encounter(l, provider, scheme, encounter_id, claim_id);
 }
 
 int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,
