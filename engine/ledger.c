@@ -30,8 +30,6 @@ struct dc_ledger {
 	int pcn_none;            /* the ledger has no reconciliation results */
 	int in_tx;               /* a file's transaction is open */
 	int bg;                  /* the lookups' own transaction is open */
-	int claim_open;          /* add_claim is bound, its lines still coming */
-	struct dc_buf lines;     /* the open claim's lines, as a JSON array */
 	int64_t file_row;        /* the files row of the open file transaction */
 };
 
@@ -310,7 +308,6 @@ void dc_ledger_close(struct dc_ledger *l)
 		sqlite3_close(l->db);
 	if (l->lockfd >= 0)
 		close(l->lockfd);   /* releases the lock */
-	dc_buf_release(&l->lines);
 	free(l->path);
 	free(l);
 }
@@ -592,72 +589,6 @@ int dc_ledger_next_control(struct dc_ledger *l, const char *key, int shard_k, in
 	return rc;
 }
 
-/* Inserts the open claim with the lines added since. */
-static int claim_close(struct dc_ledger *l)
-{
-	if (!l->claim_open)
-		return DC_OK;
-	l->claim_open = 0;
-	dc_buf_addc(&l->lines, ']');
-	sqlite3_bind_text(l->add_claim, 10, l->lines.p, (int)l->lines.len, SQLITE_STATIC);
-	return step_done(l, l->add_claim, "cannot record a claim");
-}
-
-static void claim_drop(struct dc_ledger *l)
-{
-	if (!l->claim_open)
-		return;
-	l->claim_open = 0;
-	sqlite3_reset(l->add_claim);
-	sqlite3_clear_bindings(l->add_claim);
-}
-
-/* A claim row's values but its lines (?10), as SQLITE_STATIC or SQLITE_TRANSIENT. */
-static void bind_claim(struct dc_ledger *l, sqlite3_destructor_type how, const char *claim_id,
-		       const char *provider, const char *scheme, const char *encounter_id,
-		       const char *payer, const char *service_date, int64_t charge_cents,
-		       const char *frequency)
-{
-	sqlite3_stmt *st = l->add_claim;
-	sqlite3_bind_text(st, 1, claim_id, -1, how);
-	sqlite3_bind_text(st, 2, provider, -1, how);
-	sqlite3_bind_text(st, 3, scheme, -1, how);
-	sqlite3_bind_text(st, 4, encounter_id, -1, how);
-	sqlite3_bind_text(st, 5, payer, -1, how);
-	sqlite3_bind_text(st, 6, service_date, -1, how);
-	sqlite3_bind_int64(st, 7, charge_cents);
-	sqlite3_bind_text(st, 8, frequency, -1, how);
-	sqlite3_bind_int64(st, 9, l->file_row);
-}
-
-/* The encounter billed by |claim_id| in the open file. */
-static int add_encounter(struct dc_ledger *l, const char *provider, const char *scheme,
-			 const char *encounter_id, const char *claim_id)
-{
-	sqlite3_stmt *st = l->add_enc;
-	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, l->file_row);
-	return step_done(l, st, "cannot record an encounter");
-}
-
-int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
-			const char *scheme, const char *encounter_id, const char *payer,
-			const char *service_date, int64_t charge_cents, const char *frequency)
-{
-	if (claim_close(l) < 0)
-		return DC_ERR_IO;
-	/* the row is inserted once its lines are known: the values are copied */
-	bind_claim(l, SQLITE_TRANSIENT, claim_id, provider, scheme, encounter_id, payer,
-		   service_date, charge_cents, frequency);
-	l->claim_open = 1;
-	dc_buf_reset(&l->lines);
-	dc_buf_addc(&l->lines, '[');
-	return add_encounter(l, provider, scheme, encounter_id, claim_id);
-}
-
 void dc_ledger_line_json(struct dc_buf *b, int line_no, const char *code,
 			 const char *modifiers, const char *units, int64_t charge_cents,
 			 const char *line_control)
@@ -679,40 +610,37 @@ void dc_ledger_line_json(struct dc_buf *b, int line_no, const char *code,
 	dc_buf_addc(b, ']');
 }
 
-int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
-		       const char *code, const char *modifiers, const char *units,
-		       int64_t charge_cents, const char *line_control)
+int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
+			const char *scheme, const char *encounter_id, const char *payer,
+			const char *service_date, int64_t charge_cents, const char *frequency,
+			const char *lines, size_t lines_len)
 {
-	(void)claim_id;   /* the line belongs to the claim added last */
-	if (!l->claim_open)
-		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_BUG, l->path, 0,
-				      "ledger: a line without its claim");
-	dc_ledger_line_json(&l->lines, line_no, code, modifiers, units, charge_cents,
-			    line_control);
-	return DC_OK;
-}
-
-int dc_ledger_add_claim_lines(struct dc_ledger *l, const char *claim_id, const char *provider,
-			      const char *scheme, const char *encounter_id, const char *payer,
-			      const char *service_date, int64_t charge_cents,
-			      const char *frequency, const char *lines, size_t lines_len)
-{
-	if (claim_close(l) < 0)
+	sqlite3_stmt *st = l->add_claim;
+	sqlite3_bind_text(st, 1, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, service_date, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, charge_cents);
+	sqlite3_bind_text(st, 8, frequency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, l->file_row);
+	sqlite3_bind_text(st, 10, lines, (int)lines_len, SQLITE_STATIC);
+	if (step_done(l, st, "cannot record a claim") < 0)
 		return DC_ERR_IO;
-	bind_claim(l, SQLITE_STATIC, claim_id, provider, scheme, encounter_id, payer, service_date,
-		   charge_cents, frequency);
-	sqlite3_bind_text(l->add_claim, 10, lines, (int)lines_len, SQLITE_STATIC);
-	if (step_done(l, l->add_claim, "cannot record a claim") < 0)
-		return DC_ERR_IO;
-	return add_encounter(l, provider, scheme, encounter_id, claim_id);
+	st = l->add_enc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, claim_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, l->file_row);
+	return step_done(l, st, "cannot record an encounter");
 }
 
 int dc_ledger_file_commit(struct dc_ledger *l, const char *kind, const char *final_path,
 			  const char *tmp_path, long isa13, int64_t *file_id)
 {
 	sqlite3_stmt *st;
-	if (claim_close(l) < 0)
-		goto fail;
 	if (prepare(l, &st, "UPDATE files SET kind=?2, path=?3, tmp_path=?4, isa13=?5,"
 			    " state='pending' WHERE id=?1") < 0)
 		goto fail;
@@ -744,7 +672,6 @@ fail:
 
 void dc_ledger_file_rollback(struct dc_ledger *l)
 {
-	claim_drop(l);
 	if (l->in_tx)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->in_tx = 0;

@@ -87,26 +87,19 @@ int dc_ledger_peek_control(struct dc_ledger *l, const char *key, int shard_k, in
 int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink *ds);
 
 /*
- * One output file: begin a transaction, add its claims and lines, record the
- * file as pending (commit), then after the rename mark it complete. A claim
- * row is written when the next claim or the commit comes, with its lines
- * (those added after it) in one JSON array.
+ * One output file: begin a transaction, add its claims, record the file as
+ * pending (commit), then after the rename mark it complete.
  */
 int dc_ledger_file_begin(struct dc_ledger *l);
+/*
+ * A claim of the open file, with its lines as one JSON array (|lines|,
+ * |lines_len| bytes, built with dc_ledger_line_json), and the encounter it
+ * bills. The strings are not kept after the call.
+ */
 int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *provider,
 			const char *scheme, const char *encounter_id, const char *payer,
-			const char *service_date, int64_t charge_cents, const char *frequency);
-int dc_ledger_add_line(struct dc_ledger *l, const char *claim_id, int line_no,
-		       const char *code, const char *modifiers, const char *units,
-		       int64_t charge_cents, const char *line_control);
-/*
- * A claim with its lines already one JSON array (|lines|, |lines_len| bytes,
- * built with dc_ledger_line_json), recorded at once.
- */
-int dc_ledger_add_claim_lines(struct dc_ledger *l, const char *claim_id, const char *provider,
-			      const char *scheme, const char *encounter_id, const char *payer,
-			      const char *service_date, int64_t charge_cents,
-			      const char *frequency, const char *lines, size_t lines_len);
+			const char *service_date, int64_t charge_cents, const char *frequency,
+			const char *lines, size_t lines_len);
 /*
  * Appends one line, [line_no, code, modifiers, units, charge_cents,
  * line_control], to the JSON array being built in |b| (opened with '[',

@@ -1432,9 +1432,8 @@ static int record_claims(struct run *r, char *p)
 		char *enc = next_field(&f), *payer = next_field(&f), *date = next_field(&f);
 		char *charge = next_field(&f), *freq = next_field(&f);
 		(void)type;
-		st = dc_ledger_add_claim_lines(l, claim, r->provider, scheme, enc, payer, date,
-					       strtoll(charge, NULL, 10), freq, f,
-					       (size_t)(nl - f));
+		st = dc_ledger_add_claim(l, claim, r->provider, scheme, enc, payer, date,
+					 strtoll(charge, NULL, 10), freq, f, (size_t)(nl - f));
 	}
 	return st;
 }

@@ -17,6 +17,23 @@ static void path(char *out, size_t n, const char *name)
 	snprintf(out, n, "%s/%s", dir, name);
 }
 
+/* A US claim of |l|'s open file with one line (|code| NULL: none). */
+static int add_claim(struct dc_ledger *l, const char *claim, const char *enc, int64_t charge,
+		     const char *code, const char *mods, const char *units,
+		     int64_t line_charge, const char *ctl)
+{
+	struct dc_buf b;
+	dc_buf_init(&b);
+	dc_buf_addc(&b, '[');
+	if (code)
+		dc_ledger_line_json(&b, 1, code, mods, units, line_charge, ctl);
+	dc_buf_addc(&b, ']');
+	int rc = dc_ledger_add_claim(l, claim, "1999999992", "US", enc, "MEDICARE", "2026-03-02",
+				     charge, "1", b.p, b.len);
+	dc_buf_release(&b);
+	return rc;
+}
+
 static void test_control_numbers_and_claims(void)
 {
 	char p[128];
@@ -29,11 +46,8 @@ static void test_control_numbers_and_claims(void)
 	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
 	CU_ASSERT_EQUAL(dc_ledger_next_control(l, "K", 0, 1, &isa, &gs), 0);
 	CU_ASSERT_EQUAL(isa, 1);
-	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "LONGENC-0123456789ab", "1999999992", "US",
-					    "LONG-ENCOUNTER-ID-NUMBER-ONE", "MEDICARE", "2026-03-02",
-					    12345, "1"), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_line(l, "LONGENC-0123456789ab", 1, "96413", "", "1", 45000,
-					   "LONGENC-0123456789ab-1"), 0);
+	CU_ASSERT_EQUAL(add_claim(l, "LONGENC-0123456789ab", "LONG-ENCOUNTER-ID-NUMBER-ONE", 12345,
+				  "96413", "", "1", 45000, "LONGENC-0123456789ab-1"), 0);
 	CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/837p-1.x12", "/x/.tmp", isa, &file), 0);
 	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
 	CU_ASSERT_EQUAL(dc_ledger_next_control(l, "K", 2, 3, &isa, &gs), 0);
@@ -82,9 +96,7 @@ static void test_claims_name_their_file(void)
 		long isa, gs;
 		CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
 		CU_ASSERT_EQUAL(dc_ledger_next_control(l, "F", 0, 1, &isa, &gs), 0);
-		CU_ASSERT_EQUAL(dc_ledger_add_claim(l, claim[i], "1999999992", "US", claim[i],
-						    "MEDICARE", "2026-03-02", 100, "1"), 0);
-		CU_ASSERT_EQUAL(dc_ledger_add_line(l, claim[i], 1, "96365", "", "1", 100, "x-1"), 0);
+		CU_ASSERT_EQUAL(add_claim(l, claim[i], claim[i], 100, "96365", "", "1", 100, "x-1"), 0);
 		CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", i ? "/x/b.x12" : "/x/a.x12", "/x/.t",
 						      isa, &file[i]), 0);
 	}
@@ -160,29 +172,27 @@ static void test_lines_in_claim_row(void)
 	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
 	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
 	CU_ASSERT_EQUAL(dc_ledger_next_control(l, "J", 0, 1, &isa, &gs), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "C1", "1999999992", "US", "E1", "MEDICARE",
-					    "2026-03-02", 52500, "1"), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_line(l, "C1", 1, "96413", "25", "1", 45000, "C1-1"), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_line(l, "C1", 2, "J9035", "JW", "2.5", 7500,
-					   "say \"x\"\\y\n"), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "C2", "1999999992", "US", "E2", "MEDICARE",
-					    "2026-03-02", 0, "1"), 0);
-	/* a claim whose lines come as one array closes the claim still open (C2) */
 	struct dc_buf b;
 	dc_buf_init(&b);
+	dc_buf_addc(&b, '[');
+	dc_ledger_line_json(&b, 1, "96413", "25", "1", 45000, "C1-1");
+	dc_ledger_line_json(&b, 2, "J9035", "JW", "2.5", 7500, "say \"x\"\\y\n");
+	dc_buf_addc(&b, ']');
+	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "C1", "1999999992", "US", "E1", "MEDICARE",
+					    "2026-03-02", 52500, "1", b.p, b.len), 0);
+	CU_ASSERT_EQUAL(add_claim(l, "C2", "E2", 0, NULL, NULL, NULL, 0, NULL), 0);
+	dc_buf_reset(&b);
 	dc_buf_addc(&b, '[');
 	dc_ledger_line_json(&b, 1, "X3590", "", "1", 12000, "U1\t1");
 	dc_ledger_line_json(&b, 2, "J9035", "", "0.5", 300, "U1-2");
 	dc_buf_addc(&b, ']');
-	CU_ASSERT_EQUAL(dc_ledger_add_claim_lines(l, "U1", "1999999992", "UK", "E4", "BUPA",
-						  "2026-03-02", 12300, "1", b.p, b.len), 0);
+	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "U1", "1999999992", "UK", "E4", "BUPA",
+					    "2026-03-02", 12300, "1", b.p, b.len), 0);
 	dc_buf_release(&b);
 	/* a claim dropped with its rolled-back file leaves nothing behind */
 	CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/j.x12", "/x/.j", isa, &file), 0);
 	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_claim(l, "C3", "1999999992", "US", "E3", "MEDICARE",
-					    "2026-03-02", 1, "1"), 0);
-	CU_ASSERT_EQUAL(dc_ledger_add_line(l, "C3", 1, "96365", "", "1", 1, "C3-1"), 0);
+	CU_ASSERT_EQUAL(add_claim(l, "C3", "E3", 1, "96365", "", "1", 1, "C3-1"), 0);
 	dc_ledger_file_rollback(l);
 	sqlite3 *db = dc_ledger_db(l);
 	query_text(db, "SELECT lines FROM claims WHERE claim_id = 'C1'", got, sizeof got);
