@@ -25,7 +25,8 @@ struct dc_ledger {
 	int lockfd;
 	int64_t run_id;
 	struct dc_diag_sink *ds;
-	sqlite3_stmt *billed, *mark, *add_claim, *taken, *add_enc;
+	sqlite3_stmt *billed, *billed_run, *mark, *add_claim, *taken, *add_enc;
+	int marked;                 /* run_billed has rows: worth a look */
 	sqlite3_stmt *pcn;       /* the payer's claim numbers (prepared when first wanted) */
 	int pcn_none;            /* the ledger has no reconciliation results */
 	int in_tx;               /* a file's transaction is open */
@@ -273,11 +274,13 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 	sqlite3_busy_timeout(l->db, 5000);
 	if (setup_schema(l) < 0 ||
 	    exec(l, "CREATE TEMP TABLE run_billed(provider TEXT, scheme TEXT, encounter_id TEXT,"
-		    " PRIMARY KEY(provider, scheme, encounter_id));") < 0 ||
+		    " PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;") < 0 ||
 	    prepare(l, &l->billed,
-		    "SELECT 1 FROM encounters WHERE provider=?1 AND scheme=?2 AND encounter_id=?3"
-		    " UNION ALL SELECT 1 FROM run_billed WHERE provider=?1 AND scheme=?2"
-		    " AND encounter_id=?3 LIMIT 1") < 0 ||
+		    "SELECT 1 FROM encounters WHERE provider=?1 AND scheme=?2 AND encounter_id=?3")
+	    < 0 ||
+	    prepare(l, &l->billed_run,
+		    "SELECT 1 FROM run_billed WHERE provider=?1 AND scheme=?2 AND encounter_id=?3")
+	    < 0 ||
 	    prepare(l, &l->mark, "INSERT OR IGNORE INTO run_billed VALUES(?1, ?2, ?3)") < 0 ||
 	    prepare(l, &l->add_claim,
 		    "INSERT INTO claims(claim_id, provider, scheme, encounter_id, payer,"
@@ -299,7 +302,7 @@ void dc_ledger_close(struct dc_ledger *l)
 {
 	if (!l)
 		return;
-	sqlite3_stmt *sts[] = { l->billed, l->mark, l->add_claim, l->taken, l->add_enc, l->pcn };
+	sqlite3_stmt *sts[] = { l->billed, l->billed_run, l->mark, l->add_claim, l->taken, l->add_enc, l->pcn };
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
@@ -414,21 +417,31 @@ static int step_done(struct dc_ledger *l, sqlite3_stmt *st, const char *what)
 	return DC_OK;
 }
 
-int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
-		     const char *encounter_id)
+static int lookup(struct dc_ledger *l, sqlite3_stmt *st, const char *provider, const char *scheme,
+		  const char *encounter_id)
 {
-	bg_begin(l);
-	sqlite3_bind_text(l->billed, 1, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->billed, 2, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->billed, 3, encounter_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(l->billed);
-	sqlite3_reset(l->billed);
-	sqlite3_clear_bindings(l->billed);
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
 		return db_error(l, "cannot look up an encounter");
 	return 0;
+}
+
+int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
+		     const char *encounter_id)
+{
+	bg_begin(l);
+	int rc = lookup(l, l->billed, provider, scheme, encounter_id);
+	/* the run's own marks: none until an input of a run of several is done */
+	if (rc == 0 && l->marked)
+		rc = lookup(l, l->billed_run, provider, scheme, encounter_id);
+	return rc;
 }
 
 int dc_ledger_payer_claim_number(struct dc_ledger *l, const char *claim_id, const char *scheme,
@@ -478,6 +491,7 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
 	sqlite3_bind_text(l->mark, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->mark, 2, scheme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->mark, 3, encounter_id, -1, SQLITE_STATIC);
+	l->marked = 1;
 	return step_done(l, l->mark, "cannot mark an encounter");
 }
 
