@@ -267,7 +267,32 @@ static const char schema[] =
 	"  provider TEXT, fiscal_date TEXT, reason TEXT, ref TEXT, amount INTEGER);"
 	"CREATE TABLE IF NOT EXISTS recon_status(claim_id TEXT NOT NULL, scheme TEXT NOT NULL,"
 	"  status TEXT, paid_cents INTEGER, payer_claim_no TEXT, payment_date TEXT,"
-	"  PRIMARY KEY(claim_id, scheme));";
+	"  PRIMARY KEY(claim_id, scheme));"
+	"INSERT OR IGNORE INTO meta VALUES('recon_schema', '1');";
+
+/* The layout of the tables above, kept in the ledger's meta table as recon_schema. */
+#define RECON_SCHEMA 1
+
+/* 0, or an error when the ledger's reconciliation tables are of a later layout. */
+static int check_schema(struct rc *r)
+{
+	sqlite3_stmt *q = prep(r, "SELECT value FROM meta WHERE key = 'recon_schema'");
+	if (!q)
+		return DC_ERR_IO;
+	int rc = sqlite3_step(q), v = 0;
+	if (rc == SQLITE_ROW)
+		v = atoi(ct(q, 0));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(r, "cannot read the reconciliation tables' schema");
+	if (v > RECON_SCHEMA) {
+		r->res->output_failed = 1;
+		return dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_IO, r->ledger_name, 0,
+				      "ledger: reconciliation tables of schema %d, newer than this"
+				      " dripcode knows (%d)", v, RECON_SCHEMA);
+	}
+	return 0;
+}
 
 /* ---- output directory ----------------------------------------------------- */
 
@@ -1590,7 +1615,7 @@ int dc_reconcile(const struct dc_reconcile_opts *o, struct dc_diag_sink *ds,
 	}
 	r.db = (sqlite3 *)dc_ledger_db(r.ledger);
 	r.ledger_name = o->ledger_path ? o->ledger_path : "ledger";
-	if (exec(&r, schema) < 0) {
+	if (check_schema(&r) < 0 || exec(&r, schema) < 0) {
 		rc = DC_ERR_IO;
 		goto cleanup;
 	}

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "engine/dc_status.h"
 #include "engine/reconcile.h"
 #include "rulesets/dc_rules.h"
@@ -208,6 +210,18 @@ static void test_run_twice(void)
 	/* the output directory must be empty: nothing done */
 	CU_ASSERT_EQUAL(dc_reconcile(&o, &ds, &res), DC_ERR_USAGE);
 	CU_ASSERT_TRUE(res.config_error);
+	/* the tables' layout is recorded; a later one is refused, not written over */
+	sqlite3 *db = NULL;
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(ledger, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE meta SET value = '9' WHERE key = 'recon_schema'",
+				     NULL, NULL, NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	snprintf(out2, sizeof out2, "%s/o3", dir);
+	o.out_dir = out2;
+	CU_ASSERT_EQUAL(dc_reconcile(&o, &ds, &res), DC_ERR_IO);
+	CU_ASSERT_TRUE(res.output_failed);
+	CU_ASSERT_EQUAL(res.remittances_applied + res.remittances_skipped, 0);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	CU_ASSERT_EQUAL(system(cmd), 0);
