@@ -26,7 +26,7 @@ struct dc_ledger {
 	int64_t run_id;
 	struct dc_diag_sink *ds;
 	sqlite3_stmt *billed, *billed_run, *mark, *add_claim, *taken, *add_enc;
-	int marked;                 /* run_billed has rows: worth a look */
+	int marked;              /* run_billed has rows: worth a look */
 	sqlite3_stmt *pcn;       /* the payer's claim numbers (prepared when first wanted) */
 	int pcn_none;            /* the ledger has no reconciliation results */
 	int in_tx;               /* a file's transaction is open */
@@ -302,7 +302,8 @@ void dc_ledger_close(struct dc_ledger *l)
 {
 	if (!l)
 		return;
-	sqlite3_stmt *sts[] = { l->billed, l->billed_run, l->mark, l->add_claim, l->taken, l->add_enc, l->pcn };
+	sqlite3_stmt *sts[] = { l->billed, l->billed_run, l->mark, l->add_claim,
+				l->taken, l->add_enc, l->pcn };
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
