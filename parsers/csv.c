@@ -214,7 +214,9 @@ int dc_csv_next(struct dc_csv *c, struct dc_csv_record *r)
 					continue;
 				ch = p[i];
 				if (ch == 0) {
+					/* a line of NULs alone is a bad record, not a blank line */
 					s.nul = 1;
+					s.nonblank = 1;
 					i++;
 					continue;
 				}
@@ -243,7 +245,9 @@ int dc_csv_next(struct dc_csv *c, struct dc_csv_record *r)
 				}
 				end_field(c, &s, &nf);
 				dc_input_consume(in, i);
-				return finish(c, &s, nf, r);
+				int rc = finish(c, &s, nf, r);
+				r->last_line = c->line - 1;   /* the line this record's line end ends */
+				return rc;
 			}
 			case S_QUOTED: {
 				size_t j = i;

@@ -81,6 +81,35 @@ static void test_bad_records(void)
 	char got[512];
 	tokenize(nul, sizeof nul - 1, 3, ',', got, sizeof got);
 	CU_ASSERT_STRING_EQUAL(got, "1:a|b;2:REJECT(NUL byte in record);3:f|g;");
+	/* a line of a NUL alone is that line's bad record, not the next line's */
+	const char nul_line[] = "a,b\n\0\nf,g\n";
+	for (size_t chunk = 1; chunk <= sizeof nul_line; chunk++) {
+		tokenize(nul_line, sizeof nul_line - 1, chunk, ',', got, sizeof got);
+		CU_ASSERT_STRING_EQUAL(got, "1:a|b;2:REJECT(NUL byte in record);3:f|g;");
+	}
+}
+
+/* The line a record ends on: its own, whether a line end or the input ends it. */
+static void test_last_line(void)
+{
+	static const char src[] = "a\n\"x\ny\",z\r\nb\n\nc";
+	static const unsigned long want[][2] = { { 1, 1 }, { 2, 3 }, { 4, 4 }, { 6, 6 } };
+	for (size_t chunk = 1; chunk <= sizeof src; chunk++) {
+		struct dc_input in;
+		struct dc_csv c;
+		struct dc_csv_record r;
+		dc_input_open_mem(&in, "t", src, sizeof src - 1, chunk, NULL);
+		dc_csv_init(&c, &in, ',');
+		size_t n = 0;
+		while (dc_csv_next(&c, &r) == 1 && n < 4) {
+			CU_ASSERT_EQUAL(r.line, want[n][0]);
+			CU_ASSERT_EQUAL(r.last_line, want[n][1]);
+			n++;
+		}
+		CU_ASSERT_EQUAL(n, 4);
+		dc_csv_release(&c);
+		dc_input_close(&in);
+	}
 }
 
 static void test_delimiters(void)
@@ -125,6 +154,7 @@ int register_csv_tests(void)
 	DC_ADD_TEST(s, test_bom_crlf_blank);
 	DC_ADD_TEST(s, test_quotes);
 	DC_ADD_TEST(s, test_bad_records);
+	DC_ADD_TEST(s, test_last_line);
 	DC_ADD_TEST(s, test_delimiters);
 	DC_ADD_TEST(s, test_limits);
 	return 0;
