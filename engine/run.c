@@ -606,6 +606,9 @@ static void retract_fragment(void *ctx, const char *id, const struct dc_fragment
 		st->held--;
 		st->rows_held -= f->rows;
 		c->r->holds[f->hold]--;
+	} else if (f->outcome == 'A') {
+		st->already_billed--;
+		st->rows_already -= f->rows;
 	}
 	st->held++;
 	st->rows_held += f->rows;
