@@ -459,7 +459,8 @@ static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded
 		return;
 	}
 	st->encounters++;
-	if (dc_idset_contains(&r->ids, id)) {
+	int repeat = dc_idset_contains(&r->ids, id);
+	if (repeat) {
 		/* coded before it was known to be a repeat: none of that counts */
 		enc->hold = DC_HOLD_INPUT_ORDER;
 		enc->hold_reason = "encounter_id appears again after other encounters";
@@ -494,7 +495,7 @@ static void emit_encounter(struct run *r, struct dc_encounter *enc, struct coded
 		r->holds[enc->hold]++;
 		fr.outcome = 'H';
 		fr.hold = enc->hold;
-		if (enc->hold != DC_HOLD_INPUT_ORDER)   /* reported once the input is read */
+		if (!repeat)   /* a repeated id's holds are reported once the input is read */
 			dc_diag_report(r->ds, DC_SEV_WARNING, 0, st->path, enc->first_line,
 			       "encounter '%s' held: %s: %s", id, dc_hold_names[enc->hold],
 			       enc->hold_reason ? enc->hold_reason : "");

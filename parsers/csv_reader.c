@@ -311,6 +311,30 @@ static void add_row(struct csv_reader *cr, struct dc_encounter *enc, struct dc_a
 	}
 }
 
+/*
+ * After an input error: does what was read of the cut-off record show the
+ * id of another encounter (its encounter_id field whole, and different)?
+ * If not, the encounter read last may have had more rows there.
+ */
+static int cut_after(const struct csv_reader *cr, const char *id)
+{
+	const char *p = cr->rec.raw, *end = p + cr->rec.rawlen;
+	for (int col = 0; p < end; col++) {
+		const char *e = memchr(p, cr->tok.delim, (size_t)(end - p));
+		if (!e || memchr(p, '"', (size_t)(e - p)))
+			return 0;   /* the field is cut, or quoted: not known */
+		if (col == cr->id_col) {
+			while (p < e && isspace((unsigned char)*p))
+				p++;
+			while (e > p && isspace((unsigned char)e[-1]))
+				e--;
+			return (size_t)(e - p) != strlen(id) || memcmp(p, id, (size_t)(e - p)) != 0;
+		}
+		p = e + 1;
+	}
+	return 0;
+}
+
 static int csv_next(struct dc_reader *r, struct dc_encounter *enc, struct dc_arena *a)
 {
 	struct csv_reader *cr = csv_downcast(r);
@@ -352,6 +376,12 @@ static int csv_next(struct dc_reader *r, struct dc_encounter *enc, struct dc_are
 		add_row(cr, enc, a, &cap);
 	}
 	enc->f[DC_E_ENCOUNTER_ID] = id;
+	if (cr->status < 0 && enc->hold == DC_HOLD_NONE && !cut_after(cr, id)) {
+		/* never billed from part of its rows */
+		enc->hold = DC_HOLD_INPUT_ORDER;
+		enc->hold_reason = dc_arena_printf(a, "the input is cut off at line %lu, where "
+						   "this encounter's rows may go on", cr->rec.line);
+	}
 	return 1;
 }
 
