@@ -1583,7 +1583,11 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 			break;
 		}
 		const char *kind = j->kind == 'P' ? "837P" : j->kind == 'I' ? "837I" : "uk";
-		if (dc_ledger_file_commit(r->ledger, kind, final, j->o->tmp, j->isa13, &file_id) !=
+		/* the ledger keeps both names absolute: recovery may run from elsewhere */
+		char tmp[4096];
+		const char *base = strrchr(j->o->tmp, '/');
+		snprintf(tmp, sizeof tmp, "%s/%s", r->abs_out, base ? base + 1 : j->o->tmp);
+		if (dc_ledger_file_commit(r->ledger, kind, final, tmp, j->isa13, &file_id) !=
 		    DC_OK) {
 			dc_out_abort(j->o);
 			lj_fail(lw, DC_ERR_IO);

@@ -5,7 +5,8 @@
 # one left, and then the ledger and the dead run's output directory agree:
 # every claim file recorded complete is there, every claim file there is
 # recorded complete, no temporary file is left, and re-coding the extract
-# bills exactly what the ledger does not know. Also: two runs with fresh
+# bills exactly what the ledger does not know; with relative paths and the
+# recovering run started elsewhere, no claim file is lost. Also: two runs with fresh
 # ledgers and the same --now write byte-identical files, and two concurrent
 # runs on one ledger serialise (one exits 5, or waits with --wait).
 set -u
@@ -50,6 +51,21 @@ while [ $n -le 200 ]; do
 	n=$((n + 1))
 done
 [ $kills -gt 10 ]; check "the run was killed at $kills points" $?
+
+# the same with an output directory and a ledger named relative to the run's
+# directory, recovered by a run started from another directory
+n=1
+while [ $n -le 200 ]; do
+	(cd "$work" && DRIPCODE_TEST_FAIL="kill:$n" "$DRIPCODE" code -q --ledger "rl$n.sqlite" \
+		--now 2026-03-14T02:00 -o "ro$n" "$demo" >/dev/null 2>&1)
+	[ $? != 137 ] && break
+	(cd / && "$DRIPCODE" code -q --ledger "$work/rl$n.sqlite" --now 2026-03-14T03:00 \
+		-o "$work/rr$n" "$work/empty.csv" >/dev/null 2>&1)
+	dc_agree "$work/ro$n" "$work/rl$n.sqlite" &&
+		[ -z "$(awk '/^files:/ {f=1; next} /^[a-z]/ {f=0} f && $4 == "lost"' "$work/show")" ]
+	check "killed at event $n, relative paths, recovered from elsewhere: nothing lost" $?
+	n=$((n + 1))
+done
 
 # reproducible: fresh ledgers, same --now, byte-identical files
 "$DRIPCODE" code -q --ledger "$work/a.sqlite" --now 2026-03-14T02:00 -o "$work/a" "$demo"
