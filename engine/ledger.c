@@ -440,8 +440,11 @@ int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *sche
 	bg_begin(l);
 	int rc = lookup(l, l->billed, provider, scheme, encounter_id);
 	/* the run's own marks: none until an input of a run of several is done */
-	if (rc == 0 && l->marked)
+	if (rc == 0 && l->marked) {
 		rc = lookup(l, l->billed_run, provider, scheme, encounter_id);
+		if (rc == 1)
+			rc = 2;
+	}
 	return rc;
 }
 

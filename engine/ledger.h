@@ -49,7 +49,10 @@ int dc_ledger_recover(struct dc_ledger *l, struct dc_diag_sink *ds);
 int dc_ledger_begin_run(struct dc_ledger *l, const char *out_dir, const char *now);
 int dc_ledger_end_run(struct dc_ledger *l, int exit_status);
 
-/* 1 when the encounter was billed (by an earlier run or earlier in this one). */
+/*
+ * 1 when an earlier run billed the encounter, 2 when an earlier input of
+ * this run did (dc_ledger_mark), 0 when neither, or a negative status.
+ */
 int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
 		     const char *encounter_id);
 /*

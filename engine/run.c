@@ -212,27 +212,33 @@ static void add_repeated(struct run *r, const char *id)
 /*
  * Validates and codes one encounter. |coded| is filled when the encounter is
  * not held. With a ledger, a valid encounter it knows is not coded again
- * (*already set) unless --rebill. Returns 0 or a negative status (a coder's
- * bug).
+ * (*already set), unless an earlier run billed it and --rebill asks for a
+ * replacement (*replaces set); one billed by an earlier input of this run is
+ * not billed twice even then. Returns 0 or a negative status (a coder's bug).
  */
 static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_ledger *ledger,
 		    const char *provider, int rebill, struct dc_encounter *enc,
-		    struct dc_coded *coded, struct dc_arena *a, int *already, int explain)
+		    struct dc_coded *coded, struct dc_arena *a, int *already, int *replaces,
+		    int explain)
 {
 	memset(coded, 0, sizeof *coded);
 	coded->explain = explain;
 	*already = 0;
+	*replaces = 0;
 	if (enc->hold != DC_HOLD_NONE)
 		return 0;
 	if (!enc->validated && dc_encounter_validate(enc, rules, (enum dc_scheme)default_scheme, a))
 		return 0;
 	if (enc->hold != DC_HOLD_NONE)
 		return 0;
-	if (ledger && dc_ledger_billed(ledger, provider, enc->scheme == DC_SCHEME_UK ? "UK" : "US",
-				       enc->f[DC_E_ENCOUNTER_ID]) == 1 && !rebill) {
+	int billed = ledger ? dc_ledger_billed(ledger, provider,
+					       enc->scheme == DC_SCHEME_UK ? "UK" : "US",
+					       enc->f[DC_E_ENCOUNTER_ID]) : 0;
+	if (billed == 2 || (billed == 1 && !rebill)) {
 		*already = 1;
 		return 0;
 	}
+	*replaces = billed == 1;
 	int rc = enc->scheme == DC_SCHEME_UK ? dc_uk_code(rules, enc, coded, a)
 					     : dc_us_code(rules, enc, coded, a);
 	if (enc->hold != DC_HOLD_NONE) {
@@ -310,6 +316,7 @@ static void claim_record(struct dc_buf *b, const struct dc_encounter *enc,
 struct coded_enc {
 	struct dc_coded coded;
 	int already;                    /* the ledger knows it */
+	int replaces;                   /* --rebill: its claims replace those billed */
 	int rc;                         /* code_one's status */
 	/*
 	 * The output records of a coded encounter, formatted where it was coded
@@ -339,7 +346,7 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 	if (other_shard(r, enc->f[DC_E_ENCOUNTER_ID]))
 		return;
 	ce->rc = code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill,
-			  enc, &ce->coded, a, &ce->already, 0);
+			  enc, &ce->coded, a, &ce->already, &ce->replaces, 0);
 	struct dc_coded *cd = &ce->coded;
 	/*
 	 * A claim id derived from a long encounter_id that another encounter's
@@ -409,12 +416,12 @@ static void format_outputs(struct run *r, const struct dc_encounter *enc, struct
 		dc_uk_items_format(b, enc, coded, &r->rules);
 	ce->uk_len = b->len - ce->lines_len;
 	if (r->ledger) {
-		claim_record(b, enc, coded, r->o->rebill, r->o->profile);
+		claim_record(b, enc, coded, ce->replaces, r->o->profile);
 		if (enc->scheme == DC_SCHEME_US) {
 			dc_buf_adds(b, "X\n");
 			struct pcn_ctx pc = { r->ledger, r->o->profile, "" };
-			struct dc_x12_claim_opts xo = { r->o->rebill ? '7' : '1',
-							r->o->rebill ? payer_number : NULL, &pc };
+			struct dc_x12_claim_opts xo = { ce->replaces ? '7' : '1',
+							ce->replaces ? payer_number : NULL, &pc };
 			ce->x12_separator = dc_x12_claim_format_opts(b, enc, coded, r->o->profile,
 								      &r->rules, &xo) > 0;
 		}
@@ -2297,9 +2304,9 @@ int dc_run_explain(const struct dc_run_opts *o, const char *input, const char *i
 				enc.hold = DC_HOLD_INPUT_ORDER;
 				enc.hold_reason = "encounter_id appears again after other encounters";
 			}
-			int already;
+			int already, replaces;
 			code_one(&r->rules, o->default_scheme, NULL, NULL, 0, &enc, &coded, &a,
-				 &already, 1);
+				 &already, &replaces, 1);
 			fn(ctx, &enc, &coded);
 		}
 		dc_arena_reset(&a);

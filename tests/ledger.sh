@@ -1,7 +1,8 @@
 #!/bin/sh
 # The ledger across runs: re-running an extract bills nothing twice, the same
-# encounter in two inputs of one run is billed once, a second run waits for
-# the lock and then exits 5 touching nothing, --dry-run leaves the ledger alone.
+# encounter in two inputs of one run is billed once (with --rebill too), a
+# second run waits for the lock and then exits 5 touching nothing, --dry-run
+# leaves the ledger alone, --rebill replaces only what an earlier run billed.
 set -u
 : "${DRIPCODE:?}" "${TOP_SRCDIR:?}"
 pass=0
@@ -90,6 +91,17 @@ f8=$(awk -F'*' '$1 == "CLM" { cur = $2 } /^REF\*F8\*/ { print cur ":" $3 }' "$wo
 	[ -z "$(grep -h '^CLM\*' "$work"/r8/837*.x12 | grep -v ':7\*')" ] &&
 	[ "$(grep -c '^CLM\*' "$work"/r8/837p-*.x12)" = "$(grep -c '^CLM\*' "$work"/r7/837p-*.x12)" ]
 check "--rebill writes replacement claims, REF*F8 the payer's number where reconcile has it" $?
+
+# --rebill replaces only what an earlier run billed: an encounter the ledger
+# does not know is an original, and one of an earlier input of the same run
+# is already billed there, not billed a second time
+L5="$work/l5.sqlite"
+"$DRIPCODE" code -q --ledger "$L5" --now 2026-03-14T02:00 --rebill -o "$work/r9" "$demo" "$demo"
+[ -n "$(grep -h '^CLM\*' "$work"/r9/837*.x12)" ] &&
+	[ -z "$(grep -h '^CLM\*' "$work"/r9/837*.x12 | grep -v ':1\*')" ] &&
+	[ "$(grep -h '^CLM\*' "$work"/r9/837*.x12 | cut -d'*' -f2 | sort | uniq -d)" = "" ] &&
+	[ "$(grep -o '"already_billed": [0-9]*' "$work/r9/summary.json" | sed -n 2p | cut -d' ' -f2)" = "$billed" ]
+check "--rebill on encounters never billed: originals, each once in a run of two copies" $?
 
 echo "ledger: $pass passed, $fail failed"
 [ $fail -eq 0 ]
