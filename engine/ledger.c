@@ -705,12 +705,25 @@ int dc_ledger_file_complete(struct dc_ledger *l, int64_t file_id)
 
 int dc_ledger_file_forget(struct dc_ledger *l, int64_t file_id)
 {
-	char sql[512];
+	char sql[1536];
 	long long id = (long long)file_id;
+	/*
+	 * An encounter the file billed again (--rebill) stays billed by the
+	 * claim before: its row goes back to its latest claim that is left.
+	 */
 	snprintf(sql, sizeof sql,
-		 "BEGIN; DELETE FROM claims WHERE file_id=%lld;"
+		 "BEGIN;"
+		 " CREATE TEMP TABLE IF NOT EXISTS forgotten(provider TEXT, scheme TEXT,"
+		 "  encounter_id TEXT, PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;"
+		 " DELETE FROM forgotten;"
+		 " INSERT INTO forgotten SELECT provider, scheme, encounter_id FROM encounters"
+		 "  WHERE file_id=%lld;"
+		 " DELETE FROM claims WHERE file_id=%lld;"
 		 " DELETE FROM encounters WHERE file_id=%lld;"
-		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id);
+		 " INSERT OR IGNORE INTO encounters SELECT provider, scheme, encounter_id, claim_id,"
+		 "  file_id FROM claims WHERE (provider, scheme, encounter_id) IN"
+		 "  (SELECT provider, scheme, encounter_id FROM forgotten) ORDER BY id DESC;"
+		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id, id);
 	int rc = exec(l, sql);
 	if (rc < 0)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);

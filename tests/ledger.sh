@@ -103,5 +103,17 @@ L5="$work/l5.sqlite"
 	[ "$(grep -o '"already_billed": [0-9]*' "$work/r9/summary.json" | sed -n 2p | cut -d' ' -f2)" = "$billed" ]
 check "--rebill on encounters never billed: originals, each once in a run of two copies" $?
 
+# a replacement file that is lost (its rename failed) leaves the encounters
+# billed by their earlier claims
+L6="$work/l6.sqlite"
+"$DRIPCODE" code -q --ledger "$L6" --now 2026-03-14T02:00 -o "$work/r10" "$demo"
+DRIPCODE_TEST_FAIL=rename:1 "$DRIPCODE" code -q --ledger "$L6" --now 2026-03-15T02:00 \
+	--rebill -o "$work/r11" "$demo" 2>/dev/null
+st=$?
+"$DRIPCODE" code -q --ledger "$L6" --now 2026-03-16T02:00 -o "$work/r12" "$demo"
+[ $st = 4 ] && [ "$(dc_total "$work/r12/summary.json" already_billed)" = "$billed" ] &&
+	[ -z "$(ls "$work/r12" | grep -e '^837' -e '^uk-line-items')" ]
+check "a lost replacement file leaves its encounters billed" $?
+
 echo "ledger: $pass passed, $fail failed"
 [ $fail -eq 0 ]
