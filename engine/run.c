@@ -651,7 +651,7 @@ static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
  * second copy on the common path); only an input with a repeated id pays for
  * reading its own rows back.
  */
-static int filter_tail(struct run *r, struct copy_ctx *c, uint64_t mark)
+static int filter_tail(struct run *r, struct copy_ctx *c, uint64_t mark, int by_claim)
 {
 	if (*c->open != 1)
 		return DC_OK;
@@ -663,6 +663,20 @@ static int filter_tail(struct run *r, struct copy_ctx *c, uint64_t mark)
 	FILE *tmp = tmpfile();
 	if (!tmp)
 		return DC_ERR_IO;
+	/*
+	 * uk-line-items.csv names an encounter by its invoice number, its claim
+	 * id: there the rows taken out are those of the repeated ids' claim ids.
+	 */
+	struct dc_arena ka;
+	dc_arena_init(&ka, 0);
+	char **keys = r->repeated;
+	size_t nkeys = r->nrepeated;
+	if (by_claim) {
+		keys = dc_arena_alloc(&ka, nkeys * sizeof *keys);
+		for (size_t i = 0; i < nkeys; i++)
+			keys[i] = (char *)dc_claim_id(r->repeated[i], &ka);
+		qsort(keys, nkeys, sizeof *keys, cmp_ids);
+	}
 	char *buf = dc_xmalloc(1 << 16);
 	int rc = DC_OK;
 	for (uint64_t off = mark; off < end && rc == DC_OK;) {
@@ -688,7 +702,7 @@ static int filter_tail(struct run *r, struct copy_ctx *c, uint64_t mark)
 		dc_buf_init(&b);
 		int k;
 		while ((k = dc_csv_next(&csv, &rec)) == 1) {
-			if (rec.nfields && is_repeated(r, rec.fields[0]))
+			if (rec.nfields && bsearch(&rec.fields[0], keys, nkeys, sizeof *keys, cmp_ids))
 				continue;
 			dc_buf_reset(&b);
 			for (size_t i = 0; i < rec.nfields; i++) {
@@ -706,6 +720,7 @@ static int filter_tail(struct run *r, struct copy_ctx *c, uint64_t mark)
 		dc_input_close(&in);
 	}
 	fclose(tmp);
+	dc_arena_release(&ka);
 	return rc;
 }
 
@@ -1242,8 +1257,8 @@ static void run_input(struct run *r, int idx)
 					  r) < 0)
 			r->res->output_failed = 1;
 	}
-	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark) < 0 ||
-			     filter_tail(r, &r->uc, r->uk_mark) < 0))
+	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark, 0) < 0 ||
+			     filter_tail(r, &r->uc, r->uk_mark, 1) < 0))
 		r->res->output_failed = 1;
 	dc_idset_release(&r->ids);
 	for (size_t i = 0; i < r->nrepeated; i++)
