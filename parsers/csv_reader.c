@@ -26,6 +26,7 @@ struct csv_reader {
 	int id_col;                      /* input column of encounter_id */
 	int colidx[DC_COL_COUNT];        /* canonical -> input column, or -1 */
 	int used[DC_CSV_MAX_FIELDS];     /* input column is canonical (UTF-8 checked) */
+	unsigned long from[DC_E_COUNT];  /* line each encounter-level value was taken from */
 };
 
 static const struct dc_reader_ops csv_ops;
@@ -297,16 +298,17 @@ static void add_row(struct csv_reader *cr, struct dc_encounter *enc, struct dc_a
 			continue;
 		if (!enc->f[k] || !*enc->f[k]) {
 			enc->f[k] = v;
+			cr->from[k] = rec->line;
 		} else if (!same_value(k, enc->f[k], v) && enc->hold == DC_HOLD_NONE) {
 			enc->hold = DC_HOLD_CONFLICTING_FIELDS;
 			if (dc_phi_column(k))
 				enc->hold_reason = dc_arena_printf(a,
 					"column '%s' differs between line %lu and line %lu",
-					dc_column_names[k], enc->first_line, rec->line);
+					dc_column_names[k], cr->from[k], rec->line);
 			else
 				enc->hold_reason = dc_arena_printf(a,
 					"column '%s' is '%s' on line %lu and '%s' on line %lu",
-					dc_column_names[k], enc->f[k], enc->first_line, v, rec->line);
+					dc_column_names[k], enc->f[k], cr->from[k], v, rec->line);
 		}
 	}
 }

@@ -77,6 +77,31 @@ static void test_grouping_every_chunk(void)
 	}
 }
 
+/* A conflict names the line the kept value came from, not the encounter's first. */
+static void test_conflict_lines(void)
+{
+	static const char src[] =
+		"encounter_id,service_date,item_type,patient_id,payer_id,member_id,code\n"
+		"E1,2026-03-02,drug,P1,,M1,J1745\n"
+		"E1,2026-03-02,drug,P1,MEDICARE,M1,J2405\n"
+		"E1,2026-03-02,drug,P1,BCBS,M1,J2405\n";
+	struct dc_input in;
+	struct dc_arena a;
+	struct dc_encounter enc;
+	struct dc_reject_sink rs = { NULL, NULL };
+	dc_input_open_mem(&in, "t.csv", src, sizeof src - 1, sizeof src, NULL);
+	dc_arena_init(&a, 0);
+	struct dc_reader *r = dc_csv_reader_new(&in, ',', NULL, NULL, rs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->ops->next(r, &enc, &a), 1);
+	CU_ASSERT_EQUAL(enc.hold, DC_HOLD_CONFLICTING_FIELDS);
+	CU_ASSERT_STRING_EQUAL(enc.hold_reason ? enc.hold_reason : "",
+			       "column 'payer_id' is 'MEDICARE' on line 3 and 'BCBS' on line 4");
+	r->ops->free(r);
+	dc_arena_release(&a);
+	dc_input_close(&in);
+}
+
 static void test_unknown_and_map(void)
 {
 	struct dc_input in;
@@ -138,6 +163,7 @@ int register_csv_reader_tests(void)
 	if (!s)
 		return -1;
 	DC_ADD_TEST(s, test_grouping_every_chunk);
+	DC_ADD_TEST(s, test_conflict_lines);
 	DC_ADD_TEST(s, test_unknown_and_map);
 	DC_ADD_TEST(s, test_missing_columns);
 	return 0;
