@@ -711,7 +711,9 @@ static const struct command {
 /*
  * Failure injection for the test suite: DRIPCODE_TEST_FAIL=OP:N makes the
  * N-th write, fsync, rename or ledger commit of the run fail with "No space
- * left on device", as a full disk would; kill:N kills the process with
+ * left on device", as a full disk would, and lookup:N and mark:N the N-th
+ * ledger lookup or mark of an encounter, as an unreadable ledger would;
+ * kill:N kills the process with
  * SIGKILL at the N-th of any of them; selfcheck:N damages the N-th 837 file
  * just before the writer checks it.
  */
@@ -721,7 +723,10 @@ static atomic_long fail_seen;   /* the writer and the ledger thread both count *
 
 static int injected_failure(const char *op)
 {
-	if (!strcmp(fail_op, "kill") && strcmp(op, "selfcheck") != 0) {
+	if (!strcmp(fail_op, "kill")) {
+		/* the writes, syncs, renames and commits: where a crash leaves traces */
+		if (!strcmp(op, "selfcheck") || !strcmp(op, "lookup") || !strcmp(op, "mark"))
+			return 0;
 		if (atomic_fetch_add(&fail_seen, 1) + 1 == fail_at)
 			raise(SIGKILL);
 		return 0;

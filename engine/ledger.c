@@ -421,6 +421,9 @@ static int step_done(struct dc_ledger *l, sqlite3_stmt *st, const char *what)
 static int lookup(struct dc_ledger *l, sqlite3_stmt *st, const char *provider, const char *scheme,
 		  const char *encounter_id)
 {
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("lookup"))
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: cannot look up an encounter: injected failure");
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
@@ -496,6 +499,11 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
 	sqlite3_bind_text(l->mark, 2, scheme, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->mark, 3, encounter_id, -1, SQLITE_STATIC);
 	l->marked = 1;
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("mark")) {
+		sqlite3_clear_bindings(l->mark);
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: cannot mark an encounter: injected failure");
+	}
 	return step_done(l, l->mark, "cannot mark an encounter");
 }
 
@@ -506,10 +514,17 @@ int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char 
 	sqlite3_bind_text(l->taken, 1, claim_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->taken, 2, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->taken, 3, encounter_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(l->taken);
+	int rc = dc_ledger_fail_hook && dc_ledger_fail_hook("lookup") ? SQLITE_IOERR
+								       : sqlite3_step(l->taken);
 	sqlite3_reset(l->taken);
 	sqlite3_clear_bindings(l->taken);
-	return rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+			      "ledger: cannot look up a claim id: %s",
+			      rc == SQLITE_IOERR ? "injected failure" : sqlite3_errmsg(l->db));
 }
 
 int dc_ledger_file_begin(struct dc_ledger *l)
@@ -780,6 +795,11 @@ int dc_ledger_show(struct dc_ledger *l, void *outp)
 		sqlite3_finalize(st);
 	}
 	return DC_OK;
+}
+
+const char *dc_ledger_path(const struct dc_ledger *l)
+{
+	return l->path;
 }
 
 struct sqlite3 *dc_ledger_db(struct dc_ledger *l)

@@ -124,7 +124,8 @@ int dc_ledger_add_input(struct dc_ledger *l, const char *path, uint64_t bytes,
 			const char *sha256, const char *now, unsigned long rows,
 			unsigned long coded, unsigned long held, unsigned long rejected);
 
-/* A claim id already used for another encounter (derived ids that collide). */
+/* 1 when a claim id is already used for another encounter (derived ids that
+ * collide), 0 when not, or a negative status. */
 int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char *provider,
 			  const char *encounter_id);
 
@@ -135,8 +136,11 @@ int dc_ledger_show(struct dc_ledger *l, void *out /* FILE* */);
  * (reconciliation). Borrowed; valid until dc_ledger_close(). */
 struct sqlite3;
 struct sqlite3 *dc_ledger_db(struct dc_ledger *l);
+/* The ledger's file name, for messages. */
+const char *dc_ledger_path(const struct dc_ledger *l);
 
-/* Test hook: when set, called before each commit; nonzero fails it. */
+/* Test hook: when set, called before each commit ("commit"), lookup
+ * ("lookup") and mark ("mark"); nonzero fails that call. */
 extern int (*dc_ledger_fail_hook)(const char *op);
 
 #endif

@@ -57,6 +57,12 @@ struct run {
 	struct dc_stage held_stage, held_all;
 	struct dc_stage uk_claims;            /* the run's UK invoices, for the ledger */
 	struct dc_ledger *ledger;             /* NULL for check and --dry-run */
+	/*
+	 * A lookup or mark of the ledger failed (set by the coder thread, read
+	 * once reading is done): encounters billed before may have been taken
+	 * for new ones, so no claim file of this run is written or recorded.
+	 */
+	int ledger_unsure;
 	const char *provider;                 /* the billing provider the ledger knows */
 	unsigned long uk_invoices;
 	struct dc_stage p_claims, i_claims;   /* the run's 837P / 837I claim records */
@@ -219,7 +225,7 @@ static void add_repeated(struct run *r, const char *id)
 static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_ledger *ledger,
 		    const char *provider, int rebill, struct dc_encounter *enc,
 		    struct dc_coded *coded, struct dc_arena *a, int *already, int *replaces,
-		    int explain)
+		    int *ledger_failed, int explain)
 {
 	memset(coded, 0, sizeof *coded);
 	coded->explain = explain;
@@ -234,6 +240,11 @@ static int code_one(const struct dc_rules *rules, int default_scheme, struct dc_
 	int billed = ledger ? dc_ledger_billed(ledger, provider,
 					       enc->scheme == DC_SCHEME_UK ? "UK" : "US",
 					       enc->f[DC_E_ENCOUNTER_ID]) : 0;
+	if (billed < 0) {
+		/* coded as if never billed; the run writes none of its claims */
+		*ledger_failed = 1;
+		billed = 0;
+	}
 	if (billed == 2 || (billed == 1 && !rebill)) {
 		*already = 1;
 		return 0;
@@ -346,7 +357,7 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 	if (other_shard(r, enc->f[DC_E_ENCOUNTER_ID]))
 		return;
 	ce->rc = code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill,
-			  enc, &ce->coded, a, &ce->already, &ce->replaces, 0);
+			  enc, &ce->coded, a, &ce->already, &ce->replaces, &r->ledger_unsure, 0);
 	struct dc_coded *cd = &ce->coded;
 	/*
 	 * A claim id derived from a long encounter_id that another encounter's
@@ -359,8 +370,12 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 			if (prev && !strcmp(prev, cid))
 				continue;
 			prev = cid;
-			if (strcmp(cid, enc->f[DC_E_ENCOUNTER_ID]) != 0 &&
-			    dc_ledger_claim_taken(r->ledger, cid, r->provider, enc->f[DC_E_ENCOUNTER_ID]))
+			int taken = strcmp(cid, enc->f[DC_E_ENCOUNTER_ID]) == 0 ? 0
+				    : dc_ledger_claim_taken(r->ledger, cid, r->provider,
+							    enc->f[DC_E_ENCOUNTER_ID]);
+			if (taken < 0)
+				r->ledger_unsure = 1;
+			else if (taken)
 				dc_encounter_hold(enc, DC_HOLD_INVALID_FIELD, a,
 						  "claim id '%s' derived from encounter_id is already used "
 						  "by another encounter's claim", cid);
@@ -1254,8 +1269,11 @@ static void run_input(struct run *r, int idx)
 	for (int k = 0; r->ledger && k < 3 && (keep || !last); k++) {
 		struct dc_stage *cs = k == 0 ? &r->p_claims : k == 1 ? &r->i_claims : &r->uk_claims;
 		if (dc_stage_filter_since(cs, claims_at[k], keep, r, last ? NULL : mark_billed,
-					  r) < 0)
+					  r) < 0) {
+			/* the claims staged may be incomplete, and later inputs may bill them again */
+			r->ledger_unsure = 1;
 			r->res->output_failed = 1;
+		}
 	}
 	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark, 0) < 0 ||
 			     filter_tail(r, &r->uc, r->uk_mark, 1) < 0))
@@ -2179,6 +2197,16 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	    dc_ledger_peek_control(r->ledger, lw.key, o->shard_k, o->shard_n, 0, 0, &isa13,
 				   &gs06) < 0)
 		isa13 = gs06 = 0;
+	if (r->ledger && r->ledger_unsure) {
+		dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_IO, dc_ledger_path(r->ledger), 0,
+			       "no claim file written: the ledger could not be read, so an "
+			       "encounter billed before could not be told from a new one");
+		res->output_failed = 1;
+		if (r->uk_open == 1) {
+			dc_out_abort(&r->uk_out);
+			r->uk_open = 0;
+		}
+	}
 	if (r->uk_open == 1 && r->ledger) {
 		/* the UK invoices go out in uk-line-items.csv: record, sync, commit */
 		r->uk_open = 0;
@@ -2193,7 +2221,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 			lw_file(&lw, LJ_COMMIT, &r->uk_out, name, 'U', -1, r->uk_invoices);
 		}
 	}
-	if (r->ledger) {
+	if (r->ledger && !r->ledger_unsure) {
 		write_837(r, 'P', &r->p_claims, &lw, isa13, gs06);
 		write_837(r, 'I', &r->i_claims, &lw, 0, 0);
 	}
@@ -2319,9 +2347,9 @@ int dc_run_explain(const struct dc_run_opts *o, const char *input, const char *i
 				enc.hold = DC_HOLD_INPUT_ORDER;
 				enc.hold_reason = "encounter_id appears again after other encounters";
 			}
-			int already, replaces;
+			int already, replaces, unsure;
 			code_one(&r->rules, o->default_scheme, NULL, NULL, 0, &enc, &coded, &a,
-				 &already, &replaces, 1);
+				 &already, &replaces, &unsure, 1);
 			fn(ctx, &enc, &coded);
 		}
 		dc_arena_reset(&a);
