@@ -58,11 +58,13 @@ struct run {
 	struct dc_stage uk_claims;            /* the run's UK invoices, for the ledger */
 	struct dc_ledger *ledger;             /* NULL for check and --dry-run */
 	/*
-	 * A lookup or mark of the ledger failed (set by the coder thread, read
-	 * once reading is done): encounters billed before may have been taken
-	 * for new ones, so no claim file of this run is written or recorded.
+	 * 1: a lookup or mark of the ledger failed (set by the coder thread,
+	 * read once reading is done), so encounters billed before may have
+	 * been taken for new ones; 2: the staged claims could not be read back
+	 * when an input ended. Either way no claim file of this run is written
+	 * or recorded.
 	 */
-	int ledger_unsure;
+	int claims_unsure;
 	const char *provider;                 /* the billing provider the ledger knows */
 	unsigned long uk_invoices;
 	struct dc_stage p_claims, i_claims;   /* the run's 837P / 837I claim records */
@@ -357,7 +359,7 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 	if (other_shard(r, enc->f[DC_E_ENCOUNTER_ID]))
 		return;
 	ce->rc = code_one(&r->rules, r->o->default_scheme, r->ledger, r->provider, r->o->rebill,
-			  enc, &ce->coded, a, &ce->already, &ce->replaces, &r->ledger_unsure, 0);
+			  enc, &ce->coded, a, &ce->already, &ce->replaces, &r->claims_unsure, 0);
 	struct dc_coded *cd = &ce->coded;
 	/*
 	 * A claim id derived from a long encounter_id that another encounter's
@@ -374,7 +376,7 @@ static void code_encounter(struct run *r, struct dc_encounter *enc, struct dc_ar
 				    : dc_ledger_claim_taken(r->ledger, cid, r->provider,
 							    enc->f[DC_E_ENCOUNTER_ID]);
 			if (taken < 0)
-				r->ledger_unsure = 1;
+				r->claims_unsure = 1;
 			else if (taken)
 				dc_encounter_hold(enc, DC_HOLD_INVALID_FIELD, a,
 						  "claim id '%s' derived from encounter_id is already used "
@@ -597,7 +599,10 @@ static int mark_billed(void *ctx, const char *id, const char *p, size_t n)
 	int uk;
 	if (!claim_stage(r, p, n, &uk))
 		return DC_ERR_BUG;
-	return dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id);
+	int rc = dc_ledger_mark(r->ledger, r->provider, uk ? "UK" : "US", id);
+	if (rc < 0)
+		r->claims_unsure = 1;
+	return rc;
 }
 
 /* input_order: the fragments of every repeated id become one hold each */
@@ -1270,8 +1275,9 @@ static void run_input(struct run *r, int idx)
 		struct dc_stage *cs = k == 0 ? &r->p_claims : k == 1 ? &r->i_claims : &r->uk_claims;
 		if (dc_stage_filter_since(cs, claims_at[k], keep, r, last ? NULL : mark_billed,
 					  r) < 0) {
-			/* the claims staged may be incomplete, and later inputs may bill them again */
-			r->ledger_unsure = 1;
+			/* the claims staged may be incomplete */
+			if (!r->claims_unsure)
+				r->claims_unsure = 2;
 			r->res->output_failed = 1;
 		}
 	}
@@ -2197,10 +2203,15 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	    dc_ledger_peek_control(r->ledger, lw.key, o->shard_k, o->shard_n, 0, 0, &isa13,
 				   &gs06) < 0)
 		isa13 = gs06 = 0;
-	if (r->ledger && r->ledger_unsure) {
+	if (r->ledger && r->claims_unsure == 1)
 		dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_IO, dc_ledger_path(r->ledger), 0,
 			       "no claim file written: the ledger could not be read, so an "
 			       "encounter billed before could not be told from a new one");
+	else if (r->ledger && r->claims_unsure)
+		dc_diag_report(ds, DC_SEV_ERROR, DC_ERR_IO, o->out_dir, 0,
+			       "no claim file written: the run's staged claims could not be "
+			       "read back from their temporary file");
+	if (r->ledger && r->claims_unsure) {
 		res->output_failed = 1;
 		if (r->uk_open == 1) {
 			dc_out_abort(&r->uk_out);
@@ -2221,7 +2232,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 			lw_file(&lw, LJ_COMMIT, &r->uk_out, name, 'U', -1, r->uk_invoices);
 		}
 	}
-	if (r->ledger && !r->ledger_unsure) {
+	if (r->ledger && !r->claims_unsure) {
 		write_837(r, 'P', &r->p_claims, &lw, isa13, gs06);
 		write_837(r, 'I', &r->i_claims, &lw, 0, 0);
 	}
