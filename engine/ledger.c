@@ -339,38 +339,87 @@ static void remove_temps(struct dc_ledger *l, const char *dir, struct dc_diag_si
 	(void)l;
 }
 
+/* Syncs the directory holding |path|, so that a rename into it is on disk. */
+static int sync_parent(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+struct pending { int64_t id; char *path, *tmp; };
+
 int dc_ledger_recover(struct dc_ledger *l, struct dc_diag_sink *ds)
 {
-	int reported = 0;
+	int reported = 0, rc = DC_OK;
 	sqlite3_stmt *st;
-	/* pending files: complete the rename, or forget what never reached disk */
+	/*
+	 * Pending files: complete the rename, or forget what never reached
+	 * disk. Read first, then changed, not while the query is open.
+	 */
 	if (prepare(l, &st, "SELECT id, path, tmp_path FROM files WHERE state='pending'") < 0)
 		return DC_ERR_IO;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	struct pending *pf = NULL;
+	size_t n = 0;
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 1);
 		const char *tmp = (const char *)sqlite3_column_text(st, 2);
-		char sql[256];
+		pf = dc_xrealloc(pf, (n + 1) * sizeof *pf);
+		pf[n].id = sqlite3_column_int64(st, 0);
+		pf[n].path = path ? dc_xstrdup(path) : NULL;
+		pf[n].tmp = tmp ? dc_xstrdup(tmp) : NULL;
+		n++;
+	}
+	if (step != SQLITE_DONE)
+		rc = db_error(l, "cannot read the files of a run that did not finish");
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n; i++) {
+		const char *path = pf[i].path, *tmp = pf[i].tmp;
 		struct stat sb;
+		int done = 0;
 		if (path && stat(path, &sb) == 0) {
-			snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
-				 (long long)id);
-		} else if (tmp && stat(tmp, &sb) == 0 && rename(tmp, path) == 0) {
+			done = 1;
+		} else if (path && tmp && stat(tmp, &sb) == 0 && rename(tmp, path) == 0) {
 			dc_diag_report(ds, DC_SEV_WARNING, 0, path, 0,
 				       "completed a claim file a run that did not finish had recorded");
-			snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
-				 (long long)id);
 			reported++;
+			/* the rename on disk before the ledger says complete; else the
+			 * next run finds the file there and completes it then */
+			if (sync_parent(path) == 0)
+				done = 1;
+			else
+				rc = dc_diag_syserr(ds, DC_ERR_IO, path, errno,
+						    "cannot sync the directory of a completed claim file");
 		} else {
 			dc_diag_report(ds, DC_SEV_WARNING, 0, path ? path : "?", 0,
 				       "forgot the claims of a file that was never written whole");
-			dc_ledger_file_forget(l, id);
 			reported++;
-			continue;
+			if (dc_ledger_file_forget(l, pf[i].id) < 0)
+				rc = DC_ERR_IO;
 		}
-		exec(l, sql);
+		if (done) {
+			char sql[128];
+			snprintf(sql, sizeof sql, "UPDATE files SET state='complete' WHERE id=%lld",
+				 (long long)pf[i].id);
+			if (exec(l, sql) < 0)
+				rc = DC_ERR_IO;
+		}
+		free(pf[i].path);
+		free(pf[i].tmp);
 	}
-	sqlite3_finalize(st);
+	free(pf);
 	/* runs that did not end: their temporary files */
 	if (prepare(l, &st, "SELECT id, out_dir FROM runs WHERE state='running'") < 0)
 		return DC_ERR_IO;
@@ -380,8 +429,9 @@ int dc_ledger_recover(struct dc_ledger *l, struct dc_diag_sink *ds)
 			remove_temps(l, dir, ds, &reported);
 	}
 	sqlite3_finalize(st);
-	exec(l, "UPDATE runs SET state='died' WHERE state='running'");
-	return reported;
+	if (exec(l, "UPDATE runs SET state='died' WHERE state='running'") < 0)
+		rc = DC_ERR_IO;
+	return rc < 0 ? rc : reported;
 }
 
 int dc_ledger_begin_run(struct dc_ledger *l, const char *out_dir, const char *now)

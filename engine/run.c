@@ -2157,7 +2157,9 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	if (!r->abs_out)
 		r->abs_out = dc_xstrdup(o->out_dir);
 	if (r->ledger) {
-		dc_ledger_recover(r->ledger, ds);
+		/* what recovery could not do is reported, and left for the next run */
+		if (dc_ledger_recover(r->ledger, ds) < 0)
+			res->output_failed = 1;
 		if (dc_ledger_begin_run(r->ledger, o->out_dir, o->now) < 0)
 			res->output_failed = 1;
 	}
