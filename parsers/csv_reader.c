@@ -163,13 +163,13 @@ static const char *row_problem(struct csv_reader *cr, const struct dc_csv_record
 			       char *buf, size_t cap)
 {
 	struct dc_reader *r = &cr->base;
+	/*
+	 * More fields than the header, even empty ones: an unquoted comma
+	 * shifts every value after it into the next column's name.
+	 */
 	if (rec->nfields > r->ncols) {
-		for (size_t i = r->ncols; i < rec->nfields; i++)
-			if (rec->lens[i] != 0) {
-				snprintf(buf, cap, "row has %zu fields, the header has %zu",
-					 rec->nfields, r->ncols);
-				return buf;
-			}
+		snprintf(buf, cap, "row has %zu fields, the header has %zu", rec->nfields, r->ncols);
+		return buf;
 	}
 	size_t n = rec->nfields < r->ncols ? rec->nfields : r->ncols;
 	for (size_t i = 0; i < n; i++)

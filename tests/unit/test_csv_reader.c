@@ -77,6 +77,29 @@ static void test_grouping_every_chunk(void)
 	}
 }
 
+/*
+ * A row with more fields than the header is rejected even when the extra
+ * fields are empty: an unquoted comma in a name shifts a visit row's values
+ * one column on, and its empty last column becomes an extra field.
+ */
+static void test_extra_empty_fields(void)
+{
+	static const char src[] =
+		"encounter_id,service_date,item_type,patient_id,payer_id,member_id,doctor,code,dose\n"
+		"E1,2026-03-02,drug,P1,MEDICARE,M1,\"SMITH, ANNA\",J1745,350\n"
+		"E1,2026-03-02,drug,P1,MEDICARE,M1,\"SMITH, ANNA\",J2405,4,\n"
+		"E1,2026-03-02,visit,P1,MEDICARE,M1,SMITH, ANNA,99213,\n"
+		"E2,2026-03-02,visit,P2,MEDICARE,M2,\"SMITH, ANNA\",99213,\n";
+	char got[256];
+	struct rejects rj;
+	unsigned long rows;
+	CU_ASSERT_EQUAL(read_encounters(src, sizeof src, got, sizeof got, &rj, &rows), 0);
+	CU_ASSERT_STRING_EQUAL(got, "E1[1,-];E2[1,-];");
+	CU_ASSERT_EQUAL(rj.n, 2);
+	CU_ASSERT_EQUAL(rj.lines[0], 3);
+	CU_ASSERT_EQUAL(rj.lines[1], 4);
+}
+
 /* A conflict names the line the kept value came from, not the encounter's first. */
 static void test_conflict_lines(void)
 {
@@ -164,6 +187,7 @@ int register_csv_reader_tests(void)
 		return -1;
 	DC_ADD_TEST(s, test_grouping_every_chunk);
 	DC_ADD_TEST(s, test_conflict_lines);
+	DC_ADD_TEST(s, test_extra_empty_fields);
 	DC_ADD_TEST(s, test_unknown_and_map);
 	DC_ADD_TEST(s, test_missing_columns);
 	return 0;
