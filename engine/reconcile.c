@@ -1221,6 +1221,25 @@ static int commit_out(struct rc *r, struct dc_out *o)
 	return 0;
 }
 
+/*
+ * The end of a report written row by row from the query |q|: |st| is the
+ * last sqlite3_step's result, so a query that failed part way leaves no
+ * file that looks whole. Releases |q| and |b|.
+ */
+static int end_report(struct rc *r, struct dc_out *o, sqlite3_stmt *q, int st, int rc,
+		      struct dc_buf *b)
+{
+	if (rc == 0 && st != SQLITE_DONE)
+		rc = db_err(r, "cannot read a report's rows");
+	sqlite3_finalize(q);
+	dc_buf_release(b);
+	if (rc < 0) {
+		dc_out_abort(o);
+		return rc;
+	}
+	return commit_out(r, o);
+}
+
 static int build_claim_set(struct rc *r)
 {
 	return exec(r,
@@ -1338,8 +1357,8 @@ static int report_unmatched(struct rc *r, struct totals *t)
 		" ORDER BY r.payment_date, r.payer, r.ref, p.seq");
 	struct dc_buf b;
 	dc_buf_init(&b);
-	int rc = q ? 0 : DC_ERR_IO;
-	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+	int rc = q ? 0 : DC_ERR_IO, st = SQLITE_DONE;
+	while (rc == 0 && (st = sqlite3_step(q)) == SQLITE_ROW) {
 		dc_buf_reset(&b);
 		dc_buf_adds(&b, !strcmp(ct(q, 0), "UK") ? "uk" : "835");
 		for (int i = 1; i <= 6; i++) {
@@ -1364,13 +1383,7 @@ static int report_unmatched(struct rc *r, struct totals *t)
 				       ct(q, 5), ct(q, 3));
 		}
 	}
-	sqlite3_finalize(q);
-	dc_buf_release(&b);
-	if (rc < 0) {
-		dc_out_abort(&o);
-		return rc;
-	}
-	return commit_out(r, &o);
+	return end_report(r, &o, q, st, rc, &b);
 }
 
 static int report_plb(struct rc *r, struct totals *t)
@@ -1386,8 +1399,8 @@ static int report_plb(struct rc *r, struct totals *t)
 		" ORDER BY r.payment_date, r.payer, r.ref, b.seq");
 	struct dc_buf b;
 	dc_buf_init(&b);
-	int rc = q ? 0 : DC_ERR_IO;
-	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+	int rc = q ? 0 : DC_ERR_IO, st = SQLITE_DONE;
+	while (rc == 0 && (st = sqlite3_step(q)) == SQLITE_ROW) {
 		dc_buf_reset(&b);
 		for (int i = 0; i <= 7; i++) {
 			dc_buf_csv(&b, ct(q, i));
@@ -1398,13 +1411,7 @@ static int report_plb(struct rc *r, struct totals *t)
 		dc_out_write(&o, b.p, b.len);
 		t->plb += sqlite3_column_int64(q, 8);
 	}
-	sqlite3_finalize(q);
-	dc_buf_release(&b);
-	if (rc < 0) {
-		dc_out_abort(&o);
-		return rc;
-	}
-	return commit_out(r, &o);
+	return end_report(r, &o, q, st, rc, &b);
 }
 
 static int report_audit(struct rc *r, struct totals *t)
@@ -1422,8 +1429,8 @@ static int report_audit(struct rc *r, struct totals *t)
 		" ORDER BY c.month, c.scheme, c.payer, c.category");
 	struct dc_buf b;
 	dc_buf_init(&b);
-	int rc = q ? 0 : DC_ERR_IO;
-	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+	int rc = q ? 0 : DC_ERR_IO, st = SQLITE_DONE;
+	while (rc == 0 && (st = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t denied = sqlite3_column_int64(q, 4), adj = sqlite3_column_int64(q, 5);
 		/* rate in basis points, rounded half up: integers only */
 		int64_t bp = adj ? (denied * 10000 * 2 + adj) / (2 * adj) : 0;
@@ -1440,13 +1447,7 @@ static int report_audit(struct rc *r, struct totals *t)
 		t->audit_rows++;
 		t->flagged += flag;
 	}
-	sqlite3_finalize(q);
-	dc_buf_release(&b);
-	if (rc < 0) {
-		dc_out_abort(&o);
-		return rc;
-	}
-	return commit_out(r, &o);
+	return end_report(r, &o, q, st, rc, &b);
 }
 
 static int exit_status_of(const struct dc_reconcile_result *s)
