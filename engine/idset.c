@@ -7,19 +7,15 @@
 #include <string.h>
 
 #define NBITS (1ULL << 27)   /* 16 MiB: with 3 million ids, about 1 false positive in a few million */
-#define NHASH 10
 #define SPOOL_BUFFER (64 * 1024)
 
 int dc_idset_init(struct dc_idset *s)
 {
 	memset(s, 0, sizeof *s);
-	s->nbits = NBITS;
-	/* calloc'd pages cost nothing until a bit lands in them */
-	s->bits = dc_xcalloc(NBITS / 64, sizeof(uint64_t));
+	dc_bloom_init(&s->bloom, NBITS);
 	s->spool = tmpfile();
 	if (!s->spool) {
-		free(s->bits);
-		s->bits = NULL;
+		dc_bloom_release(&s->bloom);
 		return DC_ERR_IO;
 	}
 	/* glibc takes a buffer size only with the buffer */
@@ -30,35 +26,16 @@ int dc_idset_init(struct dc_idset *s)
 
 void dc_idset_release(struct dc_idset *s)
 {
-	free(s->bits);
+	dc_bloom_release(&s->bloom);
 	if (s->spool)
 		fclose(s->spool);
 	free(s->vbuf);
 	memset(s, 0, sizeof *s);
 }
 
-/*
- * A blocked Bloom filter: all of an id's bits lie in one 512-bit block (one
- * cache line), so an add or a miss costs one memory access, not NHASH.
- */
-#define BLOCK_WORDS 8
-
-static uint64_t *probes(const struct dc_idset *s, const char *id, uint64_t mask[BLOCK_WORDS])
+static uint64_t hash_id(const char *id)
 {
-	size_t n = strlen(id);
-	uint64_t h1 = dc_fnv1a64(id, n);
-	uint64_t h2 = h1 ^ (h1 >> 33);
-	h2 *= 0xFF51AFD7ED558CCDULL;
-	h2 ^= h2 >> 33;
-	h2 *= 0xC4CEB9FE1A85EC53ULL;
-	h2 ^= h2 >> 33;
-	uint64_t nblocks = s->nbits / (64 * BLOCK_WORDS);
-	memset(mask, 0, BLOCK_WORDS * sizeof *mask);
-	for (int i = 0; i < NHASH; i++) {
-		unsigned bit = (unsigned)(h2 >> (i * 6)) & 511;
-		mask[bit >> 6] |= 1ULL << (bit & 63);
-	}
-	return s->bits + (h1 & (nblocks - 1)) * BLOCK_WORDS;
+	return dc_fnv1a64(id, strlen(id));
 }
 
 /* Spool line: id TAB first TAB last TAB rows TAB outcome TAB na TAB lines TAB claims TAB noclaim TAB charge */
@@ -95,11 +72,8 @@ static void found_id(void *ctx, const char *id, const struct dc_fragment *f)
 
 int dc_idset_contains(struct dc_idset *s, const char *id)
 {
-	uint64_t mask[BLOCK_WORDS];
-	const uint64_t *block = probes(s, id, mask);
-	for (int i = 0; i < BLOCK_WORDS; i++)
-		if ((block[i] & mask[i]) != mask[i])
-			return 0;
+	if (!dc_bloom_maybe(&s->bloom, hash_id(id)))
+		return 0;
 	struct find_ctx fc = { id, 0 };
 	dc_idset_scan(s, want_id, found_id, &fc);
 	return fc.found;
@@ -124,10 +98,7 @@ static char *put_num(char *p, char *end, unsigned long v)
 
 int dc_idset_add(struct dc_idset *s, const char *id, const struct dc_fragment *f)
 {
-	uint64_t mask[BLOCK_WORDS];
-	uint64_t *block = probes(s, id, mask);
-	for (int i = 0; i < BLOCK_WORDS; i++)
-		block[i] |= mask[i];
+	dc_bloom_add(&s->bloom, hash_id(id));
 	/* ids never hold tabs or newlines: the reader rejects such ids */
 	char line[512], *p = line, *end = line + sizeof line;
 	size_t idn = strlen(id);

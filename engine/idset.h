@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/bloom.h"
+
 struct dc_fragment {
 	unsigned long first_line, last_line, rows;
 	char outcome;               /* 'C' coded, 'H' held, 'A' already billed */
@@ -24,8 +26,7 @@ struct dc_fragment {
 };
 
 struct dc_idset {
-	uint64_t *bits;
-	uint64_t nbits;
+	struct dc_bloom bloom;
 	FILE *spool;
 	char *vbuf;                  /* spool's buffer, freed after it is closed */
 	unsigned long count;

@@ -1,0 +1,57 @@
+#include "engine/bloom.h"
+#include "engine/arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_WORDS 8
+#define NHASH 10
+
+void dc_bloom_init(struct dc_bloom *b, uint64_t nbits)
+{
+	b->nbits = nbits;
+	b->bits = dc_xcalloc(nbits / 64, sizeof(uint64_t));
+}
+
+void dc_bloom_release(struct dc_bloom *b)
+{
+	free(b->bits);
+	b->bits = NULL;
+	b->nbits = 0;
+}
+
+/* The block of |h| and the bits of it to set or test. */
+static uint64_t *probes(const struct dc_bloom *b, uint64_t h1, uint64_t mask[BLOCK_WORDS])
+{
+	/* the bits within the block from a second, mixed hash */
+	uint64_t h2 = h1 ^ (h1 >> 33);
+	h2 *= 0xFF51AFD7ED558CCDULL;
+	h2 ^= h2 >> 33;
+	h2 *= 0xC4CEB9FE1A85EC53ULL;
+	h2 ^= h2 >> 33;
+	uint64_t nblocks = b->nbits / (64 * BLOCK_WORDS);
+	memset(mask, 0, BLOCK_WORDS * sizeof *mask);
+	for (int i = 0; i < NHASH; i++) {
+		unsigned bit = (unsigned)(h2 >> (i * 6)) & 511;
+		mask[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	return b->bits + (h1 & (nblocks - 1)) * BLOCK_WORDS;
+}
+
+void dc_bloom_add(struct dc_bloom *b, uint64_t h)
+{
+	uint64_t mask[BLOCK_WORDS];
+	uint64_t *block = probes(b, h, mask);
+	for (int i = 0; i < BLOCK_WORDS; i++)
+		block[i] |= mask[i];
+}
+
+int dc_bloom_maybe(const struct dc_bloom *b, uint64_t h)
+{
+	uint64_t mask[BLOCK_WORDS];
+	const uint64_t *block = probes(b, h, mask);
+	for (int i = 0; i < BLOCK_WORDS; i++)
+		if ((block[i] & mask[i]) != mask[i])
+			return 0;
+	return 1;
+}
