@@ -115,5 +115,28 @@ st=$?
 	[ -z "$(ls "$work/r12" | grep -e '^837' -e '^uk-line-items')" ]
 check "a lost replacement file leaves its encounters billed" $?
 
+# An encounter_id over 20 characters is billed under a shortened claim id
+# (7 characters, '-', 12 hex digits of its FNV-1a hash). When an earlier
+# claim already uses that id for another encounter, the encounter is held,
+# never billed under a claim id that would merge it with the other one.
+long=E100200300400500600700
+short=E100200-f0611f917740    # the shortened form of $long
+for id in "$short" "$long"; do
+	awk -F, -v id="$id" 'NR == 1 {print; next} $1 == "DEMO-US01" {sub(/^[^,]*/, id); print}' \
+		"$demo" >"$work/id-$id.csv"
+done
+L7="$work/l7.sqlite"
+"$DRIPCODE" code -q --ledger "$L7" --now 2026-03-14T02:00 -o "$work/r13" "$work/id-$short.csv"
+"$DRIPCODE" code -q --ledger "$L7" --now 2026-03-14T03:00 -o "$work/r14" "$work/id-$long.csv" \
+	2>/dev/null
+"$DRIPCODE" code -q --ledger "$work/l8.sqlite" --now 2026-03-14T03:00 -o "$work/r15" \
+	"$work/id-$long.csv"
+grep -q "^CLM\*$short\*" "$work"/r13/837*.x12 &&
+	[ -z "$(ls "$work/r14" | grep '^837')" ] &&
+	grep -q "invalid_field,claim id '$short' derived from encounter_id is already used" \
+		"$work/r14/held.csv" &&
+	grep -q "^CLM\*$short\*" "$work"/r15/837*.x12
+check "a shortened claim id another encounter's claim uses holds the encounter" $?
+
 echo "ledger: $pass passed, $fail failed"
 [ $fail -eq 0 ]
