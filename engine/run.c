@@ -37,6 +37,7 @@
 struct input_cols {
 	char **names;
 	int *canon;
+	long *unknown;          /* an unknown column's place in the run's list, else -1 */
 	size_t n;
 };
 
@@ -843,28 +844,48 @@ static struct dc_reader *open_reader(struct run *r, struct dc_input *in,
 	return rd;
 }
 
+/* Is |name| the column |norm| (dc_header_normalise'd)? */
+static int same_header(const char *name, const char *norm)
+{
+	char *n = dc_header_normalise(dc_xstrdup(name));
+	int same = !strcmp(n, norm);
+	free(n);
+	return same;
+}
+
 static void note_columns(struct run *r, int idx, const struct dc_reader *rd)
 {
 	struct input_cols *c = &r->cols[idx];
 	c->n = rd->ncols;
 	c->names = dc_xcalloc(c->n ? c->n : 1, sizeof *c->names);
 	c->canon = dc_xcalloc(c->n ? c->n : 1, sizeof *c->canon);
+	c->unknown = dc_xcalloc(c->n ? c->n : 1, sizeof *c->unknown);
 	for (size_t i = 0; i < c->n; i++) {
 		c->names[i] = dc_xstrdup(rd->colnames[i]);
 		c->canon[i] = rd->canon[i];
+		c->unknown[i] = -1;
 		if (rd->canon[i] != -1)
 			continue;
+		/*
+		 * Names match across inputs whatever their case, but two columns
+		 * of one header with the same name are two columns: the n-th such
+		 * column of a header is the n-th of that name in the run's list.
+		 */
 		char *norm = dc_header_normalise(dc_xstrdup(rd->colnames[i]));
-		int seen = 0;
-		for (size_t k = 0; k < r->nunknown && !seen; k++) {
-			char *other = dc_header_normalise(dc_xstrdup(r->unknown[k]));
-			seen = !strcmp(other, norm);
-			free(other);
-		}
-		if (!seen) {
+		size_t nth = 0;
+		for (size_t j = 0; j < i; j++)
+			if (c->unknown[j] >= 0 && same_header(c->names[j], norm))
+				nth++;
+		long pos = -1;
+		for (size_t k = 0; k < r->nunknown && pos < 0; k++)
+			if (same_header(r->unknown[k], norm) && nth-- == 0)
+				pos = (long)k;
+		if (pos < 0) {
 			r->unknown = dc_xrealloc(r->unknown, (r->nunknown + 1) * sizeof *r->unknown);
+			pos = (long)r->nunknown;
 			r->unknown[r->nunknown++] = dc_xstrdup(rd->colnames[i]);
 		}
+		c->unknown[i] = pos;
 		free(norm);
 	}
 }
@@ -1309,20 +1330,6 @@ struct held_ctx {
 	long **dest;            /* per input, per column: held.csv column, or -1 */
 };
 
-static long unknown_pos(struct run *r, const char *name)
-{
-	char *norm = dc_header_normalise(dc_xstrdup(name));
-	long pos = -1;
-	for (size_t k = 0; k < r->nunknown && pos < 0; k++) {
-		char *other = dc_header_normalise(dc_xstrdup(r->unknown[k]));
-		if (!strcmp(other, norm))
-			pos = (long)k;
-		free(other);
-	}
-	free(norm);
-	return pos;
-}
-
 /*
  * Splits one staged held row (written by dc_buf_csv: quoted fields with
  * doubled quotes, ended by a newline) in place. Returns the number of fields.
@@ -1423,8 +1430,7 @@ static int write_held(struct run *r, struct dc_out *out)
 			h.maxfields = c->n + 4;
 		for (size_t k = 0; k < c->n; k++)
 			h.dest[i][k] = c->canon[k] >= 0 ? c->canon[k]
-				     : c->canon[k] == -1 && unknown_pos(r, c->names[k]) >= 0
-					? DC_COL_COUNT + unknown_pos(r, c->names[k]) : -1;
+				     : c->unknown[k] >= 0 ? DC_COL_COUNT + c->unknown[k] : -1;
 	}
 	h.fields = dc_xcalloc(h.maxfields ? h.maxfields : 4, sizeof *h.fields);
 	struct dc_buf *b = &h.line;
@@ -2298,6 +2304,7 @@ out:
 			free(r->cols[i].names[k]);
 		free(r->cols[i].names);
 		free(r->cols[i].canon);
+		free(r->cols[i].unknown);
 	}
 	free(r->stats);
 	free(r->cols);
