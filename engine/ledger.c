@@ -4,6 +4,7 @@
 #include "engine/buf.h"
 #include "engine/dc_status.h"
 #include "engine/output.h"
+#include "engine/value.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -494,11 +495,11 @@ static int lookup(struct dc_ledger *l, sqlite3_stmt *st, const char *provider, c
 static uint64_t mark_hash(const char *provider, const char *scheme, const char *encounter_id)
 {
 	const char *parts[] = { encounter_id, scheme, provider };
-	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, a unit separator after each part */
+	uint64_t h = DC_FNV1A64_BASIS;
 	for (int i = 0; i < 3; i++) {
-		for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
-			h = (h ^ *p) * 0x100000001b3ULL;
-		h = (h ^ 0x1f) * 0x100000001b3ULL;
+		/* a unit separator after each part */
+		h = dc_fnv1a64_more(h, parts[i], strlen(parts[i]));
+		h = dc_fnv1a64_more(h, "\x1f", 1);
 	}
 	return h;
 }
@@ -591,8 +592,8 @@ int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char 
 	sqlite3_bind_text(l->taken, 1, claim_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->taken, 2, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->taken, 3, encounter_id, -1, SQLITE_STATIC);
-	int rc = dc_ledger_fail_hook && dc_ledger_fail_hook("lookup") ? SQLITE_IOERR
-								       : sqlite3_step(l->taken);
+	int injected = dc_ledger_fail_hook && dc_ledger_fail_hook("lookup");
+	int rc = injected ? SQLITE_IOERR : sqlite3_step(l->taken);
 	sqlite3_reset(l->taken);
 	sqlite3_clear_bindings(l->taken);
 	if (rc == SQLITE_ROW)
@@ -601,7 +602,7 @@ int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char 
 		return 0;
 	return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
 			      "ledger: cannot look up a claim id: %s",
-			      rc == SQLITE_IOERR ? "injected failure" : sqlite3_errmsg(l->db));
+			      injected ? "injected failure" : sqlite3_errmsg(l->db));
 }
 
 int dc_ledger_file_begin(struct dc_ledger *l)

@@ -425,12 +425,16 @@ int dc_shard_other(const char *id, int k, int n)
 	return n > 1 && (int)(dc_fnv1a64(id, strlen(id)) % (uint64_t)n) != k - 1;
 }
 
-uint64_t dc_fnv1a64(const char *s, size_t n)
+uint64_t dc_fnv1a64_more(uint64_t h, const char *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+uint64_t dc_fnv1a64(const char *s, size_t n)
+{
+	return dc_fnv1a64_more(DC_FNV1A64_BASIS, s, n);
 }

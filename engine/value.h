@@ -72,6 +72,10 @@ int dc_ccsd_form(const char *s);             /* letter and four digits */
 
 /* FNV-1a 64-bit of a string (shards, id sets). */
 uint64_t dc_fnv1a64(const char *s, size_t n);
+/* The same, going on from the hash |h| of what came before (the first part
+ * starts from DC_FNV1A64_BASIS). */
+#define DC_FNV1A64_BASIS 0xcbf29ce484222325ULL
+uint64_t dc_fnv1a64_more(uint64_t h, const char *s, size_t n);
 /* 1 when --shard k/n is in force (n > 1) and encounter |id| is another shard's. */
 int dc_shard_other(const char *id, int k, int n);
 
