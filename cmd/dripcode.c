@@ -712,7 +712,8 @@ static const struct command {
  * Failure injection for the test suite: DRIPCODE_TEST_FAIL=OP:N makes the
  * N-th write, fsync, rename or ledger commit of the run fail with "No space
  * left on device", as a full disk would, and lookup:N and mark:N the N-th
- * ledger lookup or mark of an encounter, as an unreadable ledger would;
+ * ledger lookup or mark of an encounter, as an unreadable ledger would, and
+ * marks:N the N-th batch of marks written to the run's table of them;
  * kill:N kills the process with
  * SIGKILL at the N-th of any of them; selfcheck:N damages the N-th 837 file
  * just before the writer checks it.
@@ -725,7 +726,8 @@ static int injected_failure(const char *op)
 {
 	if (!strcmp(fail_op, "kill")) {
 		/* the writes, syncs, renames and commits: where a crash leaves traces */
-		if (!strcmp(op, "selfcheck") || !strcmp(op, "lookup") || !strcmp(op, "mark"))
+		if (!strcmp(op, "selfcheck") || !strcmp(op, "lookup") || !strcmp(op, "mark") ||
+		    !strcmp(op, "marks"))
 			return 0;
 		if (atomic_fetch_add(&fail_seen, 1) + 1 == fail_at)
 			raise(SIGKILL);

@@ -27,9 +27,9 @@ struct dc_ledger {
 	int lockfd;
 	int64_t run_id;
 	struct dc_diag_sink *ds;
-	sqlite3_stmt *billed, *billed_run, *mark, *add_claim, *taken, *add_enc;
-	int marked;              /* run_billed has rows: worth a look */
-	struct dc_bloom marks;   /* what run_billed may hold, once marked */
+	sqlite3_stmt *billed, *add_claim, *taken, *add_enc;
+	struct marks *marks;     /* the run's marks: none until the first */
+	int marks_bg;            /* marks are written by a thread of their own */
 	sqlite3_stmt *pcn;       /* the payer's claim numbers (prepared when first wanted) */
 	int pcn_none;            /* the ledger has no reconciliation results */
 	int in_tx;               /* a file's transaction is open */
@@ -86,6 +86,8 @@ static const char migrate_1_2[] =
 	"ALTER TABLE encounters_2 RENAME TO encounters;"
 	"UPDATE meta SET value = '2' WHERE key = 'schema';";
 
+static void marks_close(struct dc_ledger *l);
+
 static int db_error(struct dc_ledger *l, const char *what)
 {
 	return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0, "ledger: %s: %s", what,
@@ -93,10 +95,10 @@ static int db_error(struct dc_ledger *l, const char *what)
 }
 
 /*
- * Lookups and marks run inside one long deferred transaction of their own,
- * so that a hundred thousand of them are not a hundred thousand commits of
- * the temporary table; anything else ends it first (bg_end in exec and
- * prepare), and it holds nothing that must be durable.
+ * Lookups run inside one long deferred transaction of their own, so that a
+ * hundred thousand of them are not a hundred thousand transactions begun
+ * and ended; anything else ends it first (bg_end in exec and prepare), and
+ * it holds nothing that must be durable.
  */
 static void bg_begin(struct dc_ledger *l)
 {
@@ -276,15 +278,9 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 		chmod(path, mode ? mode : 0600);
 	sqlite3_busy_timeout(l->db, 5000);
 	if (setup_schema(l) < 0 ||
-	    exec(l, "CREATE TEMP TABLE run_billed(provider TEXT, scheme TEXT, encounter_id TEXT,"
-		    " PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;") < 0 ||
 	    prepare(l, &l->billed,
 		    "SELECT 1 FROM encounters WHERE provider=?1 AND scheme=?2 AND encounter_id=?3")
 	    < 0 ||
-	    prepare(l, &l->billed_run,
-		    "SELECT 1 FROM run_billed WHERE provider=?1 AND scheme=?2 AND encounter_id=?3")
-	    < 0 ||
-	    prepare(l, &l->mark, "INSERT OR IGNORE INTO run_billed VALUES(?1, ?2, ?3)") < 0 ||
 	    prepare(l, &l->add_claim,
 		    "INSERT INTO claims(claim_id, provider, scheme, encounter_id, payer,"
 		    " service_date, charge_cents, frequency, file_id, lines)"
@@ -305,8 +301,8 @@ void dc_ledger_close(struct dc_ledger *l)
 {
 	if (!l)
 		return;
-	sqlite3_stmt *sts[] = { l->billed, l->billed_run, l->mark, l->add_claim,
-				l->taken, l->add_enc, l->pcn };
+	marks_close(l);
+	sqlite3_stmt *sts[] = { l->billed, l->add_claim, l->taken, l->add_enc, l->pcn };
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
@@ -315,7 +311,6 @@ void dc_ledger_close(struct dc_ledger *l)
 		sqlite3_close(l->db);
 	if (l->lockfd >= 0)
 		close(l->lockfd);   /* releases the lock */
-	dc_bloom_release(&l->marks);
 	free(l->path);
 	free(l);
 }
@@ -491,6 +486,195 @@ static int lookup(struct dc_ledger *l, sqlite3_stmt *st, const char *provider, c
 	return 0;
 }
 
+
+/* ---- the run's marks ---- */
+
+/*
+ * What this run billed from an input read to the end, so that a later
+ * input's copy of an encounter is found billed (dc_ledger_mark). They live
+ * in a temporary database of their own, not in the ledger, so that a
+ * thread can write them while the next input is read and looked up in the
+ * ledger: an input's marks cost the run's thread only reading them back
+ * and setting their bits in the filter.
+ *
+ * A mark goes into the filter at once and into |fill| (provider, scheme
+ * and id, each ended by a NUL). A full |fill|, and what is left at the end
+ * of the input (dc_ledger_marks_flush), becomes |todo|: the thread writes
+ * it, or the caller at once when marks are not written in the background.
+ * A lookup that the filter lets through first waits until every mark
+ * handed over is written. |fill| belongs to the thread that marks; marks
+ * and lookups never run at the same time (run.c marks between inputs).
+ */
+struct marks {
+	sqlite3 *db;                /* a private temporary database */
+	sqlite3_stmt *ins, *look;
+	struct dc_bloom filter;
+	struct dc_buf fill;
+	struct dc_buf todo;         /* handed over and not yet written */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	int thread;                 /* started */
+	int busy;                   /* |todo| waits for the thread */
+	int stop;
+	char *err;                  /* the first failure to write marks */
+	int err_told;
+};
+
+/* 4 MiB: a false positive (a needless lookup) in about 150,000 lookups with
+ * a million marks, in 150 with three million */
+#define MARK_BITS (1ULL << 25)
+/* marks handed to the thread at a time: the memory they hold is twice this */
+#define MARK_BATCH (1u << 20)
+
+static int marks_open(struct dc_ledger *l)
+{
+	struct marks *m = dc_xcalloc(1, sizeof *m);
+	dc_buf_init(&m->fill);
+	dc_buf_init(&m->todo);
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	l->marks = m;
+	/* the empty name: a database of this connection alone, removed when closed */
+	if (sqlite3_open_v2("", &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(m->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+			 "PRAGMA cache_size=-2048;"
+			 "CREATE TABLE run_billed(provider TEXT, scheme TEXT, encounter_id TEXT,"
+			 " PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(m->db, "INSERT OR IGNORE INTO run_billed VALUES(?1, ?2, ?3)", -1,
+			       &m->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(m->db, "SELECT 1 FROM run_billed WHERE provider=?1 AND scheme=?2"
+			       " AND encounter_id=?3", -1, &m->look, NULL) != SQLITE_OK)
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: cannot make the table of this run's marks: %s",
+				      m->db ? sqlite3_errmsg(m->db) : "out of memory");
+	dc_bloom_init(&m->filter, MARK_BITS);
+	return DC_OK;
+}
+
+/* Writes a batch of marks in one transaction; on failure keeps the first error. */
+static void marks_write(struct marks *m, const char *p, size_t n)
+{
+	const char *end = p + n;
+	const char *why = NULL;
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("marks"))
+		why = "injected failure";
+	int ok = !why && sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	while (ok && p < end) {
+		const char *f[3];
+		for (int i = 0; i < 3; i++) {
+			f[i] = p;
+			p += strlen(p) + 1;
+		}
+		for (int i = 0; i < 3; i++)
+			sqlite3_bind_text(m->ins, i + 1, f[i], -1, SQLITE_STATIC);
+		ok = sqlite3_step(m->ins) == SQLITE_DONE;
+		sqlite3_reset(m->ins);
+	}
+	sqlite3_clear_bindings(m->ins);
+	if (ok)
+		ok = sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	if (!ok) {
+		pthread_mutex_lock(&m->mu);
+		if (!m->err)
+			m->err = dc_xstrdup(why ? why : sqlite3_errmsg(m->db));
+		pthread_mutex_unlock(&m->mu);
+		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
+
+static void *marks_main(void *arg)
+{
+	struct marks *m = arg;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (!m->busy && !m->stop)
+			pthread_cond_wait(&m->cv, &m->mu);
+		if (!m->busy)
+			break;
+		pthread_mutex_unlock(&m->mu);
+		marks_write(m, m->todo.p, m->todo.len);
+		pthread_mutex_lock(&m->mu);
+		dc_buf_reset(&m->todo);
+		m->busy = 0;
+		pthread_cond_broadcast(&m->cv);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* Hands |fill| over: to the thread, or written here and now. */
+static void marks_hand_over(struct dc_ledger *l)
+{
+	struct marks *m = l->marks;
+	if (!m->fill.len)
+		return;
+	if (l->marks_bg && !m->thread)
+		m->thread = pthread_create(&m->th, NULL, marks_main, m) == 0;
+	if (!m->thread) {
+		marks_write(m, m->fill.p, m->fill.len);
+		dc_buf_reset(&m->fill);
+		return;
+	}
+	pthread_mutex_lock(&m->mu);
+	while (m->busy)
+		pthread_cond_wait(&m->cv, &m->mu);
+	struct dc_buf t = m->todo;
+	m->todo = m->fill;
+	m->fill = t;
+	dc_buf_reset(&m->fill);
+	m->busy = 1;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* Waits until every mark made is written; the status of all of them. */
+static int marks_settle(struct dc_ledger *l)
+{
+	struct marks *m = l->marks;
+	if (!m)
+		return DC_OK;
+	if (m->fill.len)
+		marks_hand_over(l);
+	pthread_mutex_lock(&m->mu);
+	while (m->busy)
+		pthread_cond_wait(&m->cv, &m->mu);
+	int failed = m->err != NULL, tell = failed && !m->err_told;
+	m->err_told |= failed;
+	pthread_mutex_unlock(&m->mu);
+	if (tell)
+		dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+			       "ledger: cannot mark an encounter: %s", m->err);
+	return failed ? DC_ERR_IO : DC_OK;
+}
+
+static void marks_close(struct dc_ledger *l)
+{
+	struct marks *m = l->marks;
+	if (!m)
+		return;
+	if (m->thread) {
+		pthread_mutex_lock(&m->mu);
+		m->stop = 1;
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		pthread_join(m->th, NULL);
+	}
+	sqlite3_finalize(m->ins);
+	sqlite3_finalize(m->look);
+	sqlite3_close(m->db);
+	dc_bloom_release(&m->filter);
+	dc_buf_release(&m->fill);
+	dc_buf_release(&m->todo);
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->cv);
+	free(m->err);
+	free(m);
+	l->marks = NULL;
+}
+
 /* An encounter's key, hashed for the filter of the run's marks. */
 static uint64_t mark_hash(const char *provider, const char *scheme, const char *encounter_id)
 {
@@ -504,9 +688,32 @@ static uint64_t mark_hash(const char *provider, const char *scheme, const char *
 	return h;
 }
 
-/* 4 MiB: a false positive (a needless lookup) in about 150,000 lookups with
- * a million marks, in 150 with three million */
-#define MARK_BITS (1ULL << 25)
+/* 1 when this run marked the encounter, 0 when not, or a negative status. */
+static int marks_lookup(struct dc_ledger *l, const char *provider, const char *scheme,
+			const char *encounter_id)
+{
+	struct marks *m = l->marks;
+	if (!m || !dc_bloom_maybe(&m->filter, mark_hash(provider, scheme, encounter_id)))
+		return 0;
+	if (marks_settle(l) < 0)
+		return DC_ERR_IO;
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("lookup"))
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: cannot look up an encounter: injected failure");
+	sqlite3_bind_text(m->look, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m->look, 2, scheme, -1, SQLITE_STATIC);
+	sqlite3_bind_text(m->look, 3, encounter_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(m->look);
+	sqlite3_reset(m->look);
+	sqlite3_clear_bindings(m->look);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
+				      "ledger: cannot look up an encounter: %s",
+				      sqlite3_errmsg(m->db));
+	return 0;
+}
 
 int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *scheme,
 		     const char *encounter_id)
@@ -517,9 +724,8 @@ int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *sche
 	 * The run's own marks: none until an input of a run of several is
 	 * done; the filter spares most encounters a second lookup.
 	 */
-	if (rc == 0 && l->marked &&
-	    dc_bloom_maybe(&l->marks, mark_hash(provider, scheme, encounter_id))) {
-		rc = lookup(l, l->billed_run, provider, scheme, encounter_id);
+	if (rc == 0) {
+		rc = marks_lookup(l, provider, scheme, encounter_id);
 		if (rc == 1)
 			rc = 2;
 	}
@@ -569,20 +775,37 @@ int dc_ledger_payer_claim_number(struct dc_ledger *l, const char *claim_id, cons
 int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,
 		   const char *encounter_id)
 {
-	bg_begin(l);
-	sqlite3_bind_text(l->mark, 1, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->mark, 2, scheme, -1, SQLITE_STATIC);
-	sqlite3_bind_text(l->mark, 3, encounter_id, -1, SQLITE_STATIC);
-	if (!l->marked)
-		dc_bloom_init(&l->marks, MARK_BITS);
-	l->marked = 1;
-	dc_bloom_add(&l->marks, mark_hash(provider, scheme, encounter_id));
-	if (dc_ledger_fail_hook && dc_ledger_fail_hook("mark")) {
-		sqlite3_clear_bindings(l->mark);
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("mark"))
 		return dc_diag_report(l->ds, DC_SEV_ERROR, DC_ERR_IO, l->path, 0,
 				      "ledger: cannot mark an encounter: injected failure");
+	if (!l->marks && marks_open(l) < 0) {
+		marks_close(l);
+		return DC_ERR_IO;
 	}
-	return step_done(l, l->mark, "cannot mark an encounter");
+	struct marks *m = l->marks;
+	dc_bloom_add(&m->filter, mark_hash(provider, scheme, encounter_id));
+	dc_buf_add(&m->fill, provider, strlen(provider) + 1);
+	dc_buf_add(&m->fill, scheme, strlen(scheme) + 1);
+	dc_buf_add(&m->fill, encounter_id, strlen(encounter_id) + 1);
+	if (m->fill.len >= MARK_BATCH)
+		marks_hand_over(l);
+	return DC_OK;
+}
+
+void dc_ledger_marks_in_background(struct dc_ledger *l)
+{
+	l->marks_bg = 1;
+}
+
+void dc_ledger_marks_flush(struct dc_ledger *l)
+{
+	if (l->marks)
+		marks_hand_over(l);
+}
+
+int dc_ledger_marks_wait(struct dc_ledger *l)
+{
+	return marks_settle(l);
 }
 
 int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char *provider,

@@ -63,9 +63,16 @@ int dc_ledger_billed(struct dc_ledger *l, const char *provider, const char *sche
 int dc_ledger_payer_claim_number(struct dc_ledger *l, const char *claim_id, const char *scheme,
 				 char *buf, size_t n);
 /* Marks an encounter as billed by this run (an input read to the end whose
- * claims are still to be written), so a later input's copy is already billed. */
+ * claims are still to be written), so a later input's copy is already billed.
+ * Marks are written in batches; a lookup finds every mark made before it. */
 int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme,
 		   const char *encounter_id);
+/* From now on a thread of the ledger's own writes the marks. */
+void dc_ledger_marks_in_background(struct dc_ledger *l);
+/* The marks made so far are to be written (an input's last). */
+void dc_ledger_marks_flush(struct dc_ledger *l);
+/* Waits until every mark is written: 0, or a negative status if any failed. */
+int dc_ledger_marks_wait(struct dc_ledger *l);
 
 /* Control numbers: the next ISA13/GS06 for |key|, reserved inside the current
  * file transaction (dc_ledger_file_begin). Shard k of n (n > 1) takes only

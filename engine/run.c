@@ -1302,6 +1302,8 @@ static void run_input(struct run *r, int idx)
 			r->res->output_failed = 1;
 		}
 	}
+	if (r->ledger && !last)
+		dc_ledger_marks_flush(r->ledger);
 	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark, 0) < 0 ||
 			     filter_tail(r, &r->uc, r->uk_mark, 1) < 0))
 		r->res->output_failed = 1;
@@ -2152,6 +2154,9 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 			return lrc;
 		}
 		r->provider = o->profile->billing_npi;
+		/* an input's marks are written while the next input is read */
+		if (o->jobs > 1)
+			dc_ledger_marks_in_background(r->ledger);
 	}
 	if (prepare_out_dir(o->out_dir, o->mode, ds) < 0) {
 		res->config_error = 1;
@@ -2186,6 +2191,9 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		run_input(r, i);
 		add_stats(&r->totals, &r->stats[i]);
 	}
+	/* a mark that could not be written may have let an encounter through */
+	if (r->ledger && dc_ledger_marks_wait(r->ledger) < 0)
+		r->claims_unsure = 1;
 
 	/*
 	 * The files, in this order: uk-line-items.csv, 837P, 837I, lines.csv,

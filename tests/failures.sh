@@ -42,15 +42,16 @@ sent() {
 	awk -F'[",: ]+' '$3 ~ /^(837|uk-line-items)/ {n += $5} END {print n + 0}'
 }
 
-# The N-th ledger lookup (of an encounter or of a claim id) or mark fails, as
-# an unreadable ledger would. The run cannot tell an encounter billed before
+# The N-th ledger lookup (of an encounter or of a claim id), mark, or batch
+# of marks written (by the marks' own thread) fails, as an unreadable ledger
+# would. The run cannot tell an encounter billed before
 # from a new one, so it writes no claim file and records none (exit 4), and
 # the next run bills every encounter, as if the failed one had never been.
 cp "$demo" "$work/again.csv"
 "$DRIPCODE" code -q --ledger "$work/clean.sqlite" --now 2026-03-14T02:00 -o "$work/clean" \
 	"$demo" "$work/again.csv" 2>/dev/null
 want=$(sent "$work/clean")
-for op in lookup mark; do
+for op in lookup mark marks; do
 	n=1
 	while [ $n -le 100 ]; do
 		out="$work/out-$op-$n"
