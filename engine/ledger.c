@@ -27,7 +27,7 @@ struct dc_ledger {
 	int lockfd;
 	int64_t run_id;
 	struct dc_diag_sink *ds;
-	sqlite3_stmt *billed, *add_claim, *taken, *add_enc;
+	sqlite3_stmt *billed, *add_claim, *add_claim_id, *taken, *add_enc;
 	struct marks *marks;     /* the run's marks: none until the first */
 	int marks_bg;            /* marks are written by a thread of their own */
 	sqlite3_stmt *pcn;       /* the payer's claim numbers (prepared when first wanted) */
@@ -38,10 +38,15 @@ struct dc_ledger {
 };
 
 /*
- * Schema 2. A claim's lines are one JSON array in its row,
+ * Schema 3. A claim's lines are one JSON array in its row,
  * [[line_no, code, modifiers, units, charge_cents, line_control], ...],
  * read back with json_each (reconcile.c); the encounters billed are a
- * table without rowid, keyed as they are looked up.
+ * table without rowid, keyed as they are looked up. The claims have no
+ * index on their ids (a second B-tree to write for every claim): most
+ * claim ids are their encounter's id, found through the encounters, and
+ * claim_ids keeps the others (a long encounter id shortened, the second
+ * and later claims of an encounter), for the check that no two
+ * encounters share a claim id (dc_ledger_claim_taken).
  */
 static const char pragmas[] =
 	"PRAGMA locking_mode=EXCLUSIVE;"
@@ -64,11 +69,13 @@ static const char schema[] =
 	"CREATE TABLE claims(id INTEGER PRIMARY KEY, claim_id TEXT NOT NULL,"
 	"  provider TEXT, scheme TEXT, encounter_id TEXT, payer TEXT, service_date TEXT,"
 	"  charge_cents INTEGER, frequency TEXT, file_id INTEGER NOT NULL, lines TEXT);"
-	"CREATE INDEX claims_by_id ON claims(claim_id);"
+	"CREATE TABLE claim_ids(provider TEXT NOT NULL, claim_id TEXT NOT NULL,"
+	"  encounter_id TEXT NOT NULL, PRIMARY KEY(provider, claim_id, encounter_id))"
+	"  WITHOUT ROWID;"
 	"CREATE TABLE inputs(id INTEGER PRIMARY KEY, run_id INTEGER, path TEXT,"
 	"  bytes INTEGER, sha256 TEXT, now TEXT, rows INTEGER, coded INTEGER, held INTEGER,"
 	"  rejected INTEGER);"
-	"INSERT INTO meta VALUES('schema', '2');";
+	"INSERT INTO meta VALUES('schema', '3');";
 
 /* Schema 1 kept a row per claim line and a rowid table of encounters. */
 static const char migrate_1_2[] =
@@ -85,6 +92,16 @@ static const char migrate_1_2[] =
 	"DROP TABLE encounters;"
 	"ALTER TABLE encounters_2 RENAME TO encounters;"
 	"UPDATE meta SET value = '2' WHERE key = 'schema';";
+
+/* Schema 2 indexed every claim's id. */
+static const char migrate_2_3[] =
+	"DROP INDEX IF EXISTS claims_by_id;"
+	"CREATE TABLE claim_ids(provider TEXT NOT NULL, claim_id TEXT NOT NULL,"
+	"  encounter_id TEXT NOT NULL, PRIMARY KEY(provider, claim_id, encounter_id))"
+	"  WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO claim_ids SELECT provider, claim_id, encounter_id FROM claims"
+	"  WHERE claim_id <> encounter_id AND provider IS NOT NULL;"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
 
 static void marks_close(struct dc_ledger *l);
 
@@ -186,7 +203,7 @@ static int schema_version(struct dc_ledger *l, const char *db)
 	return v;
 }
 
-/* Creates the tables of a new ledger, or brings an older one to schema 2. */
+/* Creates the tables of a new ledger, or brings an older one to the current schema. */
 static int setup_schema(struct dc_ledger *l)
 {
 	if (exec(l, pragmas) < 0)
@@ -202,7 +219,8 @@ static int setup_schema(struct dc_ledger *l)
 				      v, DC_LEDGER_SCHEMA);
 	if (exec(l, "BEGIN IMMEDIATE") < 0)
 		return DC_ERR_IO;
-	if (exec(l, v == 0 ? schema : migrate_1_2) < 0) {
+	if ((v == 0 && exec(l, schema) < 0) || (v == 1 && exec(l, migrate_1_2) < 0) ||
+	    (v >= 1 && v <= 2 && exec(l, migrate_2_3) < 0)) {
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		return DC_ERR_IO;
 	}
@@ -287,9 +305,13 @@ int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned
 		    " VALUES(?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prepare(l, &l->add_enc,
 		    "INSERT OR REPLACE INTO encounters VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
+	    prepare(l, &l->add_claim_id, "INSERT OR IGNORE INTO claim_ids VALUES(?1, ?2, ?3)")
+	    < 0 ||
+	    /* an encounter billed under its own id had a first claim of that id */
 	    prepare(l, &l->taken,
-		    "SELECT 1 FROM claims WHERE claim_id=?1 AND provider=?2 AND encounter_id<>?3"
-		    " LIMIT 1") < 0) {
+		    "SELECT 1 FROM claim_ids WHERE provider=?2 AND claim_id=?1 AND encounter_id<>?3"
+		    " UNION ALL SELECT 1 FROM encounters WHERE provider=?2 AND scheme IN ('US', 'UK')"
+		    " AND encounter_id=?1 AND ?1<>?3 LIMIT 1") < 0) {
 		dc_ledger_close(l);
 		return DC_ERR_IO;
 	}
@@ -302,7 +324,8 @@ void dc_ledger_close(struct dc_ledger *l)
 	if (!l)
 		return;
 	marks_close(l);
-	sqlite3_stmt *sts[] = { l->billed, l->add_claim, l->taken, l->add_enc, l->pcn };
+	sqlite3_stmt *sts[] = { l->billed, l->add_claim, l->add_claim_id, l->taken, l->add_enc,
+				l->pcn };
 	for (size_t i = 0; i < sizeof sts / sizeof *sts; i++)
 		sqlite3_finalize(sts[i]);
 	if (l->db)
@@ -962,6 +985,14 @@ int dc_ledger_add_claim(struct dc_ledger *l, const char *claim_id, const char *p
 	sqlite3_bind_text(st, 10, lines, (int)lines_len, SQLITE_STATIC);
 	if (step_done(l, st, "cannot record a claim") < 0)
 		return DC_ERR_IO;
+	if (strcmp(claim_id, encounter_id) != 0) {
+		st = l->add_claim_id;
+		sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, claim_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, encounter_id, -1, SQLITE_STATIC);
+		if (step_done(l, st, "cannot record a claim id") < 0)
+			return DC_ERR_IO;
+	}
 	st = l->add_enc;
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, scheme, -1, SQLITE_STATIC);
@@ -1021,25 +1052,34 @@ int dc_ledger_file_complete(struct dc_ledger *l, int64_t file_id)
 
 int dc_ledger_file_forget(struct dc_ledger *l, int64_t file_id)
 {
-	char sql[1536];
+	char sql[2560];
 	long long id = (long long)file_id;
 	/*
 	 * An encounter the file billed again (--rebill) stays billed by the
 	 * claim before: its row goes back to its latest claim that is left.
+	 * A claim id the file's claims held goes unless a claim left holds it.
 	 */
 	snprintf(sql, sizeof sql,
 		 "BEGIN;"
 		 " CREATE TEMP TABLE IF NOT EXISTS forgotten(provider TEXT, scheme TEXT,"
 		 "  encounter_id TEXT, PRIMARY KEY(provider, scheme, encounter_id)) WITHOUT ROWID;"
-		 " DELETE FROM forgotten;"
+		 " CREATE TEMP TABLE IF NOT EXISTS forgotten_ids(provider TEXT, claim_id TEXT,"
+		 "  encounter_id TEXT, PRIMARY KEY(provider, claim_id, encounter_id)) WITHOUT ROWID;"
+		 " DELETE FROM forgotten; DELETE FROM forgotten_ids;"
 		 " INSERT INTO forgotten SELECT provider, scheme, encounter_id FROM encounters"
 		 "  WHERE file_id=%lld;"
+		 " INSERT OR IGNORE INTO forgotten_ids SELECT provider, claim_id, encounter_id"
+		 "  FROM claims WHERE file_id=%lld AND claim_id <> encounter_id;"
 		 " DELETE FROM claims WHERE file_id=%lld;"
 		 " DELETE FROM encounters WHERE file_id=%lld;"
 		 " INSERT OR IGNORE INTO encounters SELECT provider, scheme, encounter_id, claim_id,"
 		 "  file_id FROM claims WHERE (provider, scheme, encounter_id) IN"
 		 "  (SELECT provider, scheme, encounter_id FROM forgotten) ORDER BY id DESC;"
-		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id, id);
+		 " DELETE FROM forgotten_ids WHERE (provider, claim_id, encounter_id) IN"
+		 "  (SELECT provider, claim_id, encounter_id FROM claims WHERE claim_id <> encounter_id);"
+		 " DELETE FROM claim_ids WHERE (provider, claim_id, encounter_id) IN"
+		 "  (SELECT provider, claim_id, encounter_id FROM forgotten_ids);"
+		 " UPDATE files SET state='lost' WHERE id=%lld; COMMIT;", id, id, id, id, id);
 	int rc = exec(l, sql);
 	if (rc < 0)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1181,6 +1221,9 @@ int dc_ledger_merge(struct dc_ledger *l, const char *other, struct dc_diag_sink 
 		"  SELECT claim_id, provider, scheme, encounter_id, payer, service_date, charge_cents,"
 		"  frequency, (SELECT new FROM fmap WHERE old = c.file_id), %s FROM shard.claims c"
 		"  WHERE c.file_id IN (SELECT old FROM fmap) ORDER BY c.id;"
+		"INSERT OR IGNORE INTO main.claim_ids SELECT provider, claim_id, encounter_id"
+		"  FROM shard.claims c WHERE c.file_id IN (SELECT old FROM fmap)"
+		"  AND claim_id <> encounter_id AND provider IS NOT NULL;"
 		"INSERT OR IGNORE INTO main.encounters SELECT provider, scheme, encounter_id, claim_id,"
 		"  (SELECT new FROM fmap WHERE old = e.file_id) FROM shard.encounters e"
 		"  WHERE e.file_id IN (SELECT old FROM fmap);"

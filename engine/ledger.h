@@ -32,7 +32,7 @@ struct dc_buf;
 struct dc_ledger;
 
 /* The layout of the ledger's tables; dc_ledger_open brings older ones to it. */
-#define DC_LEDGER_SCHEMA 2
+#define DC_LEDGER_SCHEMA 3
 
 /* Opens (creating) the ledger at |path|, with mode |mode| for a new file. */
 int dc_ledger_open(struct dc_ledger **lp, const char *path, int wait_s, unsigned mode,

@@ -1252,10 +1252,9 @@ static int build_claim_set(struct rc *r)
 		"INSERT INTO rc_all(claim_id, encounter_id, scheme, payer, service_date, charge,"
 		"  src, src_id)"
 		"  SELECT c.claim_id, c.encounter_id, c.scheme, c.payer, c.service_date,"
-		"   c.charge_cents, 'L', c.id FROM main.claims c JOIN main.files f ON f.id = c.file_id"
-		"  WHERE f.state = 'complete' AND c.id = (SELECT max(c2.id) FROM main.claims c2"
-		"   JOIN main.files f2 ON f2.id = c2.file_id WHERE f2.state = 'complete'"
-		"   AND c2.claim_id = c.claim_id AND c2.scheme IS c.scheme);"
+		"   c.charge_cents, 'L', c.id FROM main.claims c WHERE c.id IN"
+		"   (SELECT max(c2.id) FROM main.claims c2 JOIN main.files f2 ON f2.id = c2.file_id"
+		"    WHERE f2.state = 'complete' GROUP BY c2.claim_id, c2.scheme);"
 		/* claims read from 837 files, unless the ledger has them */
 		"INSERT INTO rc_all(claim_id, encounter_id, scheme, payer, service_date, charge,"
 		"  src, src_id)"

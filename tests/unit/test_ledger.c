@@ -61,6 +61,33 @@ static void test_control_numbers_and_claims(void)
 					     "LONG-ENCOUNTER-ID-NUMBER-TWO"));
 	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "LONGENC-0123456789ab", "1999999992",
 					      "LONG-ENCOUNTER-ID-NUMBER-ONE"));
+	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "LONGENC-0123456789ab", "1234567893",
+					      "LONG-ENCOUNTER-ID-NUMBER-TWO"));
+	/* a claim id that is its encounter's own: found through the encounter */
+	int64_t file2;
+	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+	CU_ASSERT_EQUAL(add_claim(l, "ENC7-2", "ENC7-2", 100, "96372", "", "1", 100, "ENC7-2-1"),
+			0);
+	CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/837p-2.x12", "/x/.tmp2", 2, &file2),
+			0);
+	CU_ASSERT_TRUE(dc_ledger_claim_taken(l, "ENC7-2", "1999999992", "ENC7"));
+	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "ENC7-2", "1999999992", "ENC7-2"));
+	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "ENC7-3", "1999999992", "ENC7"));
+	/* a file forgotten takes its claims' ids with it, unless a claim left holds one */
+	int64_t file3;
+	CU_ASSERT_EQUAL(dc_ledger_file_begin(l), 0);
+	CU_ASSERT_EQUAL(add_claim(l, "LONGENC-0123456789ab", "LONG-ENCOUNTER-ID-NUMBER-ONE", 12345,
+				  "96413", "", "1", 45000, "LONGENC-0123456789ab-1"), 0);
+	CU_ASSERT_EQUAL(dc_ledger_file_commit(l, "837P", "/x/837p-3.x12", "/x/.tmp3", 3, &file3),
+			0);
+	CU_ASSERT_EQUAL(dc_ledger_file_forget(l, file3), 0);
+	CU_ASSERT_TRUE(dc_ledger_claim_taken(l, "LONGENC-0123456789ab", "1999999992",
+					     "LONG-ENCOUNTER-ID-NUMBER-TWO"));
+	CU_ASSERT_EQUAL(dc_ledger_file_forget(l, file), 0);
+	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "LONGENC-0123456789ab", "1999999992",
+					      "LONG-ENCOUNTER-ID-NUMBER-TWO"));
+	CU_ASSERT_EQUAL(dc_ledger_file_forget(l, file2), 0);
+	CU_ASSERT_FALSE(dc_ledger_claim_taken(l, "ENC7-2", "1999999992", "ENC7"));
 	dc_ledger_close(l);
 	unlink(p);
 	char x[160];
@@ -262,7 +289,17 @@ static void test_schema_1_migrated(void)
 	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
 	db = dc_ledger_db(l);
 	query_text(db, "SELECT value FROM meta WHERE key = 'schema'", got, sizeof got);
-	CU_ASSERT_STRING_EQUAL(got, "2");
+	CU_ASSERT_STRING_EQUAL(got, "3");
+	/* schema 3: no index on every claim's id, a table of those not their encounter's */
+	query_text(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'claims_by_id'", got,
+		   sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "0");
+	query_text(db, "SELECT group_concat(claim_id || '/' || encounter_id) FROM claim_ids", got,
+		   sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "C9/E9");
+	CU_ASSERT_EQUAL(dc_ledger_claim_taken(l, "C9", "1999999992", "E10"), 1);
+	CU_ASSERT_EQUAL(dc_ledger_claim_taken(l, "C9", "1999999992", "E9"), 0);
+	CU_ASSERT_EQUAL(dc_ledger_claim_taken(l, "C9", "1234567893", "E10"), 0);
 	query_text(db, "SELECT lines FROM claims WHERE id = 5", got, sizeof got);
 	CU_ASSERT_STRING_EQUAL(got, "[[1,\"96374\",\"\",\"1\",200,\"C9-1\"],"
 				    "[2,\"J1100\",\"\",\"4\",100,\"C9-2\"]]");
