@@ -48,6 +48,12 @@ struct dc_ledger {
  * and later claims of an encounter), for the check that no two
  * encounters share a claim id (dc_ledger_claim_taken).
  */
+/* the claim ids that are not their encounter's (schema 3) */
+#define CLAIM_IDS_TABLE \
+	"CREATE TABLE claim_ids(provider TEXT NOT NULL, claim_id TEXT NOT NULL," \
+	"  encounter_id TEXT NOT NULL, PRIMARY KEY(provider, claim_id, encounter_id))" \
+	"  WITHOUT ROWID;"
+
 static const char pragmas[] =
 	"PRAGMA locking_mode=EXCLUSIVE;"
 	"PRAGMA journal_mode=WAL;"
@@ -69,9 +75,7 @@ static const char schema[] =
 	"CREATE TABLE claims(id INTEGER PRIMARY KEY, claim_id TEXT NOT NULL,"
 	"  provider TEXT, scheme TEXT, encounter_id TEXT, payer TEXT, service_date TEXT,"
 	"  charge_cents INTEGER, frequency TEXT, file_id INTEGER NOT NULL, lines TEXT);"
-	"CREATE TABLE claim_ids(provider TEXT NOT NULL, claim_id TEXT NOT NULL,"
-	"  encounter_id TEXT NOT NULL, PRIMARY KEY(provider, claim_id, encounter_id))"
-	"  WITHOUT ROWID;"
+	CLAIM_IDS_TABLE
 	"CREATE TABLE inputs(id INTEGER PRIMARY KEY, run_id INTEGER, path TEXT,"
 	"  bytes INTEGER, sha256 TEXT, now TEXT, rows INTEGER, coded INTEGER, held INTEGER,"
 	"  rejected INTEGER);"
@@ -96,9 +100,7 @@ static const char migrate_1_2[] =
 /* Schema 2 indexed every claim's id. */
 static const char migrate_2_3[] =
 	"DROP INDEX IF EXISTS claims_by_id;"
-	"CREATE TABLE claim_ids(provider TEXT NOT NULL, claim_id TEXT NOT NULL,"
-	"  encounter_id TEXT NOT NULL, PRIMARY KEY(provider, claim_id, encounter_id))"
-	"  WITHOUT ROWID;"
+	CLAIM_IDS_TABLE
 	"INSERT OR IGNORE INTO claim_ids SELECT provider, claim_id, encounter_id FROM claims"
 	"  WHERE claim_id <> encounter_id AND provider IS NOT NULL;"
 	"UPDATE meta SET value = '3' WHERE key = 'schema';";
