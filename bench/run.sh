@@ -67,8 +67,8 @@ repeat() {
 	all= most=0
 	i=0
 	while [ $i -lt "$n" ]; do
-		[ -z "$clean" ] || rm -rf "$clean".out "$clean".sqlite "$clean".sqlite-wal \
-			"$clean".sqlite-shm "$clean".sqlite.lock
+		[ -z "$clean" ] || rm -rf "$clean".out "$clean".sqlite "$clean".sqlite-journal \
+			"$clean".sqlite.lock
 		once "$@"
 		all="$all $secs"
 		[ "$kib" -gt "$most" ] && most=$kib

@@ -56,7 +56,13 @@ struct dc_ledger {
 
 static const char pragmas[] =
 	"PRAGMA locking_mode=EXCLUSIVE;"
-	"PRAGMA journal_mode=WAL;"
+	/*
+	 * A rollback journal, kept between transactions: a new page (most of
+	 * what a run adds) is written once, where a write-ahead log writes
+	 * every page twice (the log, then the checkpoint). A ledger left in
+	 * WAL mode by an older dripcode is recovered and switched here.
+	 */
+	"PRAGMA journal_mode=PERSIST;"
 	"PRAGMA synchronous=FULL;"
 	/* 8 MiB of pages (2 by default): claims and encounters go in by random keys */
 	"PRAGMA cache_size=-8192;"

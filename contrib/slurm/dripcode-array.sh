@@ -62,16 +62,19 @@ fi
 shard="$outdir/shard-$k"
 mkdir -p "$shard"
 # A private copy of the main ledger, taken under dripcode's own lock so that
-# no run is writing it meanwhile (with its write-ahead log, if a run crashed).
+# no run is writing it meanwhile, with its journal (the rollback journal of a
+# run that crashed, or the write-ahead log of an older dripcode's ledger).
 # A shard run again keeps the ledger it has.
 if [ -f "$main" ] && [ ! -f "$shard/ledger.sqlite" ]; then
 	copy() {
 		cp "$main" "$shard/ledger.sqlite.tmp"
-		rm -f "$shard/ledger.sqlite.tmp-wal"
-		if [ -s "$main-wal" ]; then
-			cp "$main-wal" "$shard/ledger.sqlite.tmp-wal"
-			mv "$shard/ledger.sqlite.tmp-wal" "$shard/ledger.sqlite-wal"
-		fi
+		for j in journal wal; do
+			rm -f "$shard/ledger.sqlite.tmp-$j"
+			if [ -s "$main-$j" ]; then
+				cp "$main-$j" "$shard/ledger.sqlite.tmp-$j"
+				mv "$shard/ledger.sqlite.tmp-$j" "$shard/ledger.sqlite-$j"
+			fi
+		done
 		mv "$shard/ledger.sqlite.tmp" "$shard/ledger.sqlite"
 	}
 	if command -v flock >/dev/null 2>&1; then

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -97,14 +98,16 @@ static void test_control_numbers_and_claims(void)
 	unlink(x);
 	snprintf(x, sizeof x, "%s-shm", p);
 	unlink(x);
+	snprintf(x, sizeof x, "%s-journal", p);
+	unlink(x);
 }
 
 static void remove_ledger(const char *p)
 {
 	char x[160];
 	unlink(p);
-	const char *suffix[] = { ".lock", "-wal", "-shm" };
-	for (int i = 0; i < 3; i++) {
+	const char *suffix[] = { ".lock", "-wal", "-shm", "-journal" };
+	for (int i = 0; i < 4; i++) {
 		snprintf(x, sizeof x, "%s%s", p, suffix[i]);
 		unlink(x);
 	}
@@ -318,6 +321,47 @@ static void test_schema_1_migrated(void)
 	remove_ledger(p);
 }
 
+/*
+ * A ledger an older dripcode kept with a write-ahead log, its last
+ * transaction still only in the log (the run was killed): opened, the
+ * transaction is there and the ledger keeps a rollback journal from then on.
+ */
+static void test_wal_ledger_recovered(void)
+{
+	char p[128], x[160], got[64];
+	path(p, sizeof p, "wal.sqlite");
+	struct dc_ledger *l;
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	dc_ledger_close(l);
+	fflush(NULL);
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *db;
+		if (sqlite3_open(p, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+				     "INSERT INTO encounters VALUES('1999999992', 'US', 'EW', 'EW', 1);",
+				     NULL, NULL, NULL) != SQLITE_OK)
+			_exit(1);
+		_exit(0); /* no close: nothing checkpointed */
+	}
+	int st;
+	CU_ASSERT_FATAL(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(x, sizeof x, "%s-wal", p);
+	CU_ASSERT_EQUAL_FATAL(access(x, F_OK), 0);
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	CU_ASSERT_EQUAL(dc_ledger_billed(l, "1999999992", "US", "EW"), 1);
+	query_text(dc_ledger_db(l), "PRAGMA journal_mode", got, sizeof got);
+	CU_ASSERT_STRING_EQUAL(got, "persist");
+	dc_ledger_close(l);
+	CU_ASSERT_NOT_EQUAL(access(x, F_OK), 0);
+	/* and again, from its rollback journal */
+	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&l, p, 0, 0600, NULL), 0);
+	CU_ASSERT_EQUAL(dc_ledger_billed(l, "1999999992", "US", "EW"), 1);
+	dc_ledger_close(l);
+	remove_ledger(p);
+}
+
 /* --rebill's REF*F8: the payer's claim number reconcile kept, when there is one */
 static void test_payer_claim_number(void)
 {
@@ -367,7 +411,7 @@ static void test_lock(void)
 	CU_ASSERT_EQUAL_FATAL(dc_ledger_open(&b, p, 0, 0600, NULL), 0);
 	dc_ledger_close(b);
 	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -f %s %s.lock %s-wal %s-shm", p, p, p, p);
+	snprintf(cmd, sizeof cmd, "rm -f %s %s.lock %s-wal %s-shm %s-journal", p, p, p, p, p);
 	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
@@ -412,7 +456,7 @@ static void check_marks(int background, int n)
 	CU_ASSERT_EQUAL(other_key, 0);
 	CU_ASSERT_EQUAL(dc_ledger_marks_wait(l), 0);
 	dc_ledger_close(l);
-	snprintf(cmd, sizeof cmd, "rm -f %s %s.lock %s-wal %s-shm", p, p, p, p);
+	snprintf(cmd, sizeof cmd, "rm -f %s %s.lock %s-wal %s-shm %s-journal", p, p, p, p, p);
 	CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
@@ -451,6 +495,7 @@ int register_ledger_tests(void)
 	DC_ADD_TEST(s, test_claims_name_their_file);
 	DC_ADD_TEST(s, test_lines_in_claim_row);
 	DC_ADD_TEST(s, test_schema_1_migrated);
+	DC_ADD_TEST(s, test_wal_ledger_recovered);
 	DC_ADD_TEST(s, test_payer_claim_number);
 	return 0;
 }
