@@ -530,11 +530,16 @@ static int lookup(struct dc_ledger *l, sqlite3_stmt *st, const char *provider, c
  *
  * A mark goes into the filter at once and into |fill| (provider, scheme
  * and id, each ended by a NUL). A full |fill|, and what is left at the end
- * of the input (dc_ledger_marks_flush), becomes |todo|: the thread writes
- * it, or the caller at once when marks are not written in the background.
- * A lookup that the filter lets through first waits until every mark
- * handed over is written. |fill| belongs to the thread that marks; marks
- * and lookups never run at the same time (run.c marks between inputs).
+ * of the input (dc_ledger_marks_flush), is handed over. Until a lookup
+ * needs the marks, the batches handed over only go to |spool|, a
+ * temporary file: in most runs the filter answers every lookup and the
+ * marks are never written. The first lookup the filter lets through
+ * writes the spooled batches (in the caller's thread) and from then on a
+ * batch handed over becomes |todo|: the thread writes it, or the caller at
+ * once when marks are not written in the background. A lookup that the
+ * filter lets through first waits until every mark handed over is
+ * written. |fill| belongs to the thread that marks; marks and lookups
+ * never run at the same time (run.c marks between inputs).
  */
 struct marks {
 	sqlite3 *db;                /* a private temporary database */
@@ -542,6 +547,8 @@ struct marks {
 	struct dc_bloom filter;
 	struct dc_buf fill;
 	struct dc_buf todo;         /* handed over and not yet written */
+	FILE *spool;                /* batches handed over while no lookup needed them */
+	int live;                   /* a lookup needed them: batches are written */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th;
@@ -585,6 +592,15 @@ static int marks_open(struct dc_ledger *l)
 	return DC_OK;
 }
 
+/* Keeps the first failure to write marks (|why|, or the marks database's error). */
+static void marks_failed(struct marks *m, const char *why)
+{
+	pthread_mutex_lock(&m->mu);
+	if (!m->err)
+		m->err = dc_xstrdup(why ? why : sqlite3_errmsg(m->db));
+	pthread_mutex_unlock(&m->mu);
+}
+
 /* Writes a batch of marks in one transaction; on failure keeps the first error. */
 static void marks_write(struct marks *m, const char *p, size_t n)
 {
@@ -608,12 +624,51 @@ static void marks_write(struct marks *m, const char *p, size_t n)
 	if (ok)
 		ok = sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok) {
-		pthread_mutex_lock(&m->mu);
-		if (!m->err)
-			m->err = dc_xstrdup(why ? why : sqlite3_errmsg(m->db));
-		pthread_mutex_unlock(&m->mu);
+		marks_failed(m, why);
 		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
 	}
+}
+
+/* Appends |fill| to the spool: its length, then the batch. */
+static void marks_spool(struct marks *m)
+{
+	uint64_t n = m->fill.len;
+	errno = 0;
+	if (dc_ledger_fail_hook && dc_ledger_fail_hook("marks"))
+		marks_failed(m, "injected failure");
+	else if ((!m->spool && !(m->spool = tmpfile())) ||
+		 fwrite(&n, sizeof n, 1, m->spool) != 1 ||
+		 fwrite(m->fill.p, 1, m->fill.len, m->spool) != m->fill.len)
+		marks_failed(m, errno ? strerror(errno) : "cannot write a temporary file");
+	dc_buf_reset(&m->fill);
+}
+
+/* The first lookup that needs the marks: the spooled batches written, here. */
+static void marks_go_live(struct marks *m)
+{
+	m->live = 1;
+	if (!m->spool)
+		return;
+	struct dc_buf b;
+	dc_buf_init(&b);
+	uint64_t n;
+	if (fflush(m->spool) != 0 || fseek(m->spool, 0, SEEK_SET) != 0)
+		marks_failed(m, strerror(errno));
+	else
+		while (fread(&n, sizeof n, 1, m->spool) == 1) {
+			dc_buf_reset(&b);
+			dc_buf_grow(&b, n);
+			if (fread(b.p, 1, n, m->spool) != n) {
+				marks_failed(m, "the spooled marks are cut short");
+				break;
+			}
+			marks_write(m, b.p, n);
+		}
+	if (ferror(m->spool))
+		marks_failed(m, "cannot read the spooled marks back");
+	dc_buf_release(&b);
+	fclose(m->spool);
+	m->spool = NULL;
 }
 
 static void *marks_main(void *arg)
@@ -642,6 +697,10 @@ static void marks_hand_over(struct dc_ledger *l)
 	struct marks *m = l->marks;
 	if (!m->fill.len)
 		return;
+	if (!m->live) {
+		marks_spool(m);
+		return;
+	}
 	if (l->marks_bg && !m->thread)
 		m->thread = pthread_create(&m->th, NULL, marks_main, m) == 0;
 	if (!m->thread) {
@@ -693,6 +752,8 @@ static void marks_close(struct dc_ledger *l)
 		pthread_mutex_unlock(&m->mu);
 		pthread_join(m->th, NULL);
 	}
+	if (m->spool)
+		fclose(m->spool);
 	sqlite3_finalize(m->ins);
 	sqlite3_finalize(m->look);
 	sqlite3_close(m->db);
@@ -726,6 +787,8 @@ static int marks_lookup(struct dc_ledger *l, const char *provider, const char *s
 	struct marks *m = l->marks;
 	if (!m || !dc_bloom_maybe(&m->filter, mark_hash(provider, scheme, encounter_id)))
 		return 0;
+	if (!m->live)
+		marks_go_live(m);
 	if (marks_settle(l) < 0)
 		return DC_ERR_IO;
 	if (dc_ledger_fail_hook && dc_ledger_fail_hook("lookup"))

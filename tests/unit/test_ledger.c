@@ -454,6 +454,25 @@ static void check_marks(int background, int n)
 	CU_ASSERT_EQUAL(found, n / 2);
 	CU_ASSERT_EQUAL(strangers, 0);
 	CU_ASSERT_EQUAL(other_key, 0);
+	/* marks made once lookups have needed them: written as they are handed over */
+	marked = found = strangers = 0;
+	for (int i = 0; i < n; i += 2) {
+		snprintf(id, sizeof id, "LATER-ENCOUNTER-%d", i);
+		marked += dc_ledger_mark(l, "1999999992", "US", id) == 0;
+	}
+	if (background)
+		dc_ledger_marks_flush(l);
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "LATER-ENCOUNTER-%d", i);
+		int rc = dc_ledger_billed(l, "1999999992", "US", id);
+		if (i % 2 == 0)
+			found += rc == 2;
+		else
+			strangers += rc != 0;
+	}
+	CU_ASSERT_EQUAL(marked, n / 2);
+	CU_ASSERT_EQUAL(found, n / 2);
+	CU_ASSERT_EQUAL(strangers, 0);
 	CU_ASSERT_EQUAL(dc_ledger_marks_wait(l), 0);
 	dc_ledger_close(l);
 	snprintf(cmd, sizeof cmd, "rm -f %s %s.lock %s-wal %s-shm %s-journal", p, p, p, p, p);
