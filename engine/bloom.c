@@ -1,16 +1,41 @@
 #include "engine/bloom.h"
 #include "engine/arena.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define BLOCK_WORDS 8
 #define NHASH 10
 
+#define HUGE_PAGE (2u << 20)
+
 void dc_bloom_init(struct dc_bloom *b, uint64_t nbits)
 {
 	b->nbits = nbits;
-	b->bits = dc_xcalloc(nbits / 64, sizeof(uint64_t));
+	size_t n = nbits / 8;
+	if (n < HUGE_PAGE) {
+		b->bits = dc_xcalloc(n / sizeof(uint64_t), sizeof(uint64_t));
+		return;
+	}
+	/*
+	 * Written to at once, not calloc'd: a page first read (a miss) would
+	 * map the shared zero page, and the first bit set in it would then
+	 * replace that page, flushing the other threads' TLBs each time. On
+	 * huge pages where the system allows them (one TLB entry per 2 MiB for
+	 * a filter read at random).
+	 */
+	void *p;
+	if (posix_memalign(&p, HUGE_PAGE, n) != 0) {
+		fputs("dripcode: error: out of memory\n", stderr);
+		abort();
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE);
+#endif
+	memset(p, 0, n);
+	b->bits = p;
 }
 
 void dc_bloom_release(struct dc_bloom *b)

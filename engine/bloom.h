@@ -2,7 +2,8 @@
  * A blocked Bloom filter over 64-bit hashes: "certainly not added" or
  * "perhaps added". All of a hash's bits lie in one 512-bit block (a cache
  * line), so an add or a miss costs one memory access. The filter owns its
- * bits (calloc'd: pages no bit landed in cost nothing).
+ * bits: a filter of 2 MiB or more is zeroed when made (all of it resident,
+ * on huge pages where the system allows), a smaller one calloc'd.
  */
 #ifndef DC_BLOOM_H
 #define DC_BLOOM_H
