@@ -646,48 +646,60 @@ int dc_x12_self_check(const char *data, size_t len, struct dc_diag_sink *ds)
 			bad(&k, NULL, "data after IEA");
 			break;
 		}
-		const char *t = memchr(data + pos, k.term, len - pos);
-		if (!t) {
+		/*
+		 * One pass over the segment: its id, its elements (at most
+		 * MAXEL kept), and whether any byte is not printable ASCII.
+		 * Segments are short: a call per delimiter would cost more
+		 * than the bytes.
+		 */
+		const char *p = data + pos, *e = p, *lim = data + len, *tok = p;
+		int ntok = 0, toomany = 0, ctrl = 0;
+		s.nel = 0;   /* E() reads only el[1..nel] */
+		for (; e < lim; e++) {
+			unsigned char ch = (unsigned char)*e;
+			if (ch != (unsigned char)k.term) {
+				ctrl |= ch < 0x20 || ch > 0x7e;
+				if (ch != (unsigned char)k.es)
+					continue;
+			}
+			if (ntok++ == 0) {
+				s.id.s = tok;
+				s.id.n = (size_t)(e - tok);
+			} else if (s.nel == MAXEL) {
+				toomany = 1;
+			} else if (!toomany) {
+				s.nel++;
+				s.el[s.nel].s = tok;
+				s.el[s.nel].n = (size_t)(e - tok);
+			}
+			if (ch == (unsigned char)k.term)
+				break;
+			tok = e + 1;
+		}
+		if (e == lim) {
 			bad(&k, NULL, "last segment has no terminator");
 			break;
 		}
-		const char *p = data + pos, *e = t;
-		pos = (size_t)(t - data) + 1;
-		s.nel = 0;   /* E() reads only el[1..nel] */
+		pos = (size_t)(e - data) + 1;
 		s.no = ++no;
-		const char *q = memchr(p, k.es, (size_t)(e - p));
-		s.id.s = p;
-		s.id.n = (size_t)((q ? q : e) - p);
 		int idok = s.id.n >= 2 && s.id.n <= 3;
 		for (size_t i = 0; i < s.id.n && idok; i++)
 			idok = isupper((unsigned char)p[i]) || isdigit((unsigned char)p[i]);
 		s.key = idok ? seg_key(p, s.id.n) : 0;
 		if (!idok) {
+			s.nel = 0;
 			bad(&k, &s, "not a segment id");
 			continue;
 		}
-		while (q && q < e) {
-			const char *b = q + 1;
-			const char *nq = memchr(b, k.es, (size_t)(e - b));
-			if (s.nel == MAXEL) {
-				bad(&k, &s, "too many elements");
-				break;
-			}
-			s.nel++;
-			s.el[s.nel].s = b;
-			s.el[s.nel].n = (size_t)((nq ? nq : e) - b);
-			q = nq;
-		}
+		if (toomany)
+			bad(&k, &s, "too many elements");
 		if (e > p && (e[-1] == k.es || e[-1] == k.cs))
 			bad(&k, &s, "trailing empty element or component");
 		for (int i = 1; i <= s.nel; i++)
 			if (s.el[i].n && s.el[i].s[s.el[i].n - 1] == k.cs)
 				bad(&k, &s, "trailing empty component");
-		for (const char *c = p; c < e; c++)
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
-				bad(&k, &s, "control or non-ASCII character");
-				break;
-			}
+		if (ctrl)
+			bad(&k, &s, "control or non-ASCII character");
 		if (is(&s, "IEA"))
 			done = 1;
 		on_segment(&k, &s);

@@ -845,6 +845,14 @@ static void test_self_check_catches_corruption(void)
 		{ "CLM*ENC-BAD*", "CLM*ENC-BAD-WITH-A-VERY-LONG-ID*" },           /* CLM01 > 20 */
 		{ "HI*ABK:C8330*ABF:R112~\n", "" },                               /* no HI */
 		{ "SBR*P*18*G-77120******MB", "SBR*P*18*G-77120******MB*" },     /* trailing */
+		{ "Medicare Part B", "Medicare\tPart B" },                       /* control */
+		{ "Medicare Part B", "Medicare Part \xc3\x89" },                  /* non-ASCII */
+		{ "CLM*ENC-BAD*", "Clm*ENC-BAD*" },                               /* segment id */
+		{ "SV1*HC:96413*450", "SV1*HC:96413:*450" },                      /* component */
+		{ "SBR*P*18*G-77120******MB", "SBR*P*18*G-77120******MB"
+		  "*1*2*3*4*5*6*7*8*9*10*11*12*13*14*15*16*17*18*19*20*21*22*23*24*25"
+		  "*26*27*28*29*30*31*32*33*34*35*36*37*38*39*40*41*42*43*44*45" },  /* elements */
+		{ "IEA*1*000000052~", "IEA*1*000000052" },                        /* terminator */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		char *bad = patch(s, cases[i].from, cases[i].to);
