@@ -38,6 +38,11 @@ void dc_bloom_init(struct dc_bloom *b, uint64_t nbits)
 	b->bits = p;
 }
 
+void dc_bloom_clear(struct dc_bloom *b)
+{
+	memset(b->bits, 0, b->nbits / 8);
+}
+
 void dc_bloom_release(struct dc_bloom *b)
 {
 	free(b->bits);

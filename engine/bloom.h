@@ -16,6 +16,8 @@ struct dc_bloom {
 };
 
 void dc_bloom_init(struct dc_bloom *b, uint64_t nbits);
+/* Forgets every hash added, keeping the memory. */
+void dc_bloom_clear(struct dc_bloom *b);
 void dc_bloom_release(struct dc_bloom *b);
 void dc_bloom_add(struct dc_bloom *b, uint64_t h);
 /* 0: |h| was never added; 1: it may have been. */

@@ -24,6 +24,20 @@ int dc_idset_init(struct dc_idset *s)
 	return DC_OK;
 }
 
+int dc_idset_clear(struct dc_idset *s)
+{
+	/* the filter's memory is kept: made again, it would be zeroed page by page */
+	dc_bloom_clear(&s->bloom);
+	s->count = 0;
+	if (s->spool)
+		fclose(s->spool);
+	s->spool = tmpfile();
+	if (!s->spool)
+		return DC_ERR_IO;
+	setvbuf(s->spool, s->vbuf, _IOFBF, SPOOL_BUFFER);
+	return DC_OK;
+}
+
 void dc_idset_release(struct dc_idset *s)
 {
 	dc_bloom_release(&s->bloom);

@@ -33,6 +33,8 @@ struct dc_idset {
 };
 
 int dc_idset_init(struct dc_idset *s);       /* 0 or DC_ERR_IO */
+/* Empties an initialised |s| for another input: 0 or DC_ERR_IO. */
+int dc_idset_clear(struct dc_idset *s);
 void dc_idset_release(struct dc_idset *s);
 /* 1 when |id| was added before, else 0. */
 int dc_idset_contains(struct dc_idset *s, const char *id);

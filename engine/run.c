@@ -1246,7 +1246,8 @@ static void run_input(struct run *r, int idx)
 		goto done;
 	}
 	note_columns(r, idx, rd);
-	if (dc_idset_init(&r->ids) < 0) {
+	/* the first input's set is made, a later input's emptied */
+	if ((r->ids.bloom.bits ? dc_idset_clear(&r->ids) : dc_idset_init(&r->ids)) < 0) {
 		dc_diag_syserr(r->ds, DC_ERR_IO, path, errno, "cannot create a temporary file");
 		r->res->output_failed = 1;
 		rd->ops->free(rd);
@@ -1307,7 +1308,6 @@ static void run_input(struct run *r, int idx)
 	if (r->nrepeated && (filter_tail(r, &r->lc, r->lines_mark, 0) < 0 ||
 			     filter_tail(r, &r->uc, r->uk_mark, 1) < 0))
 		r->res->output_failed = 1;
-	dc_idset_release(&r->ids);
 	for (size_t i = 0; i < r->nrepeated; i++)
 		free(r->repeated[i]);
 	r->nrepeated = 0;
@@ -2323,6 +2323,7 @@ out:
 		free(r->unknown[i]);
 	free(r->unknown);
 	free(r->repeated);
+	dc_idset_release(&r->ids);
 	dc_rules_release(&r->rules);
 	return DC_OK;
 }
