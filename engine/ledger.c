@@ -899,7 +899,9 @@ void dc_ledger_marks_flush(struct dc_ledger *l)
 
 int dc_ledger_marks_wait(struct dc_ledger *l)
 {
-	return marks_settle(l);
+	int rc = marks_settle(l);
+	marks_close(l);
+	return rc;
 }
 
 int dc_ledger_claim_taken(struct dc_ledger *l, const char *claim_id, const char *provider,

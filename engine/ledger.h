@@ -71,7 +71,10 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
 void dc_ledger_marks_in_background(struct dc_ledger *l);
 /* The marks made so far are to be written (an input's last). */
 void dc_ledger_marks_flush(struct dc_ledger *l);
-/* Waits until every mark is written: 0, or a negative status if any failed. */
+/*
+ * After the last input: waits until every mark is written, then drops the
+ * marks (no lookup sees them after). 0, or a negative status if any failed.
+ */
 int dc_ledger_marks_wait(struct dc_ledger *l);
 
 /* Control numbers: the next ISA13/GS06 for |key|, reserved inside the current

@@ -1510,16 +1510,23 @@ static int record_claims(struct run *r, char *p)
  * job is done as it is queued. Once a job fails, the jobs after it only
  * clean up (roll back, remove the temporary file).
  */
-enum { LJ_BEGIN, LJ_RECORDS, LJ_STAGE, LJ_COMMIT, LJ_ABORT, LJ_RENAME, LJ_STOP };
+enum { LJ_BEGIN, LJ_CLAIMS, LJ_STAGE, LJ_COMMIT, LJ_ABORT, LJ_RENAME, LJ_STOP };
 
 static void add_info(struct run *r, const char *name, unsigned long claims, uint64_t bytes);
+static unsigned long count_claims(const char *p, const char *end);
+
+/* Whether a file of |claims| claims takes a record of |k| more. */
+static int file_takes(unsigned long claims, unsigned long k)
+{
+	return !claims || claims + k <= DC_X12_CLAIMS_PER_FILE;
+}
 
 struct ljob {
 	int type;
 	unsigned seq;                   /* the file sequence it belongs to */
 	long isa13, gs06;               /* BEGIN: the numbers the writer used (-1: none) */
-	struct dc_buf buf;              /* RECORDS: C lines (claim_record) */
-	struct dc_stage *stage;         /* STAGE: records read (and emptied) by the ledger thread */
+	struct dc_stage *stage;         /* STAGE: records read (and emptied) by the ledger thread;
+					   CLAIMS: the 837 stage the next file's claims are read from */
 	struct dc_out *o;               /* COMMIT, ABORT, RENAME: synced / failed / done file */
 	char name[64];
 	char kind;                      /* COMMIT: 'P', 'I' (837) or 'U' (uk-line-items.csv) */
@@ -1544,11 +1551,15 @@ struct lworker {
 	int bug;
 	int in_file;                    /* a file transaction is open */
 	int output_failed;
-	struct dc_buf fill;             /* the writer's next RECORDS batch */
 	struct dc_buf rec;              /* STAGE: the record being recorded */
+	/* CLAIMS: the ledger thread's own reading of an 837 stage */
+	struct dc_stage *cstage;
+	struct dc_stage_reader crd;
+	char *cp;                       /* a record read for the next file */
+	size_t cn;
+	int cpending;
+	unsigned long file_claims;      /* the claims recorded for the open file */
 };
-
-#define RECORD_BATCH (256 * 1024)
 
 static void lj_fail(struct lworker *lw, int st)
 {
@@ -1568,6 +1579,57 @@ static int lj_record(void *ctx, const char *id, const char *p, size_t n)
 	dc_buf_reset(&lw->rec);
 	dc_buf_add(&lw->rec, p, n);
 	return record_claims(lw->r, lw->rec.p);
+}
+
+/* Where a staged 837 record's ledger lines end: at its "\nX\n" line. */
+static char *ledger_part_end(char *p, size_t n)
+{
+	for (char *q = p, *e = p + n; q + 3 <= e; q++) {
+		q = memchr(q, '\n', (size_t)(e - q));
+		if (!q || q + 3 > e)
+			break;
+		if (q[1] == 'X' && q[2] == '\n')
+			return q;
+	}
+	return NULL;
+}
+
+/*
+ * LJ_CLAIMS: records the claims of the next 837 file. This thread reads the
+ * stage itself (the writer reads it too, for the bodies), so that the
+ * writer never waits for room to hand claims over; both cut the stage into
+ * files by file_takes, and the commit checks that they agree.
+ */
+static int lj_claims(struct lworker *lw, struct dc_stage *stage)
+{
+	if (lw->cstage != stage) {
+		dc_stage_reader_release(&lw->crd);
+		dc_stage_reader_init(&lw->crd, stage);
+		lw->cstage = stage;
+		lw->cpending = 0;
+	}
+	unsigned long claims = 0;
+	lw->file_claims = 0;
+	for (;;) {
+		if (!lw->cpending) {
+			int rc = dc_stage_reader_next(&lw->crd, &lw->cp, &lw->cn);
+			if (rc <= 0)
+				return rc;
+			lw->cpending = 1;
+		}
+		char *x = ledger_part_end(lw->cp, lw->cn);
+		if (!x)
+			return DC_ERR_BUG;
+		unsigned long k = count_claims(lw->cp, x);
+		if (!file_takes(claims, k))
+			return DC_OK;
+		lw->cpending = 0;
+		x[1] = '\0';
+		int st = record_claims(lw->r, lw->cp);
+		if (st < 0)
+			return st;
+		lw->file_claims = claims += k;
+	}
 }
 
 /* Does one job; the ledger is this function's alone while it runs. */
@@ -1603,9 +1665,9 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		}
 		break;
 	}
-	case LJ_RECORDS:
-		if (!failed && j->buf.len) {
-			int st = record_claims(r, j->buf.p);
+	case LJ_CLAIMS:
+		if (!failed) {
+			int st = lj_claims(lw, j->stage);
 			if (st < 0)
 				lj_fail(lw, st);
 		}
@@ -1629,6 +1691,16 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		}
 		snprintf(final, sizeof final, "%s/%s", r->abs_out, j->name);
 		lw->in_file = 0;
+		if (j->kind != 'U' && lw->file_claims != j->claims) {
+			/* the writer and this thread cut the stage into files differently */
+			dc_diag_report(r->ds, DC_SEV_ERROR, DC_ERR_BUG, j->name, 0,
+				       "ledger: %lu claims recorded for a file of %lu",
+				       lw->file_claims, j->claims);
+			dc_ledger_file_rollback(r->ledger);
+			dc_out_abort(j->o);
+			lj_fail(lw, DC_ERR_BUG);
+			break;
+		}
 		if (j->kind == 'U' && dc_out_sync(j->o) < 0) {
 			/* uk-line-items.csv is synced here, after its invoices are recorded */
 			dc_ledger_file_rollback(r->ledger);
@@ -1680,7 +1752,6 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		free(j->o);
 		j->o = NULL;
 	}
-	dc_buf_reset(&j->buf);
 }
 
 static void *lworker_main(void *arg)
@@ -1740,27 +1811,10 @@ static void lw_simple(struct lworker *lw, int type, long isa13, long gs06)
 	lw_push(lw, j);
 }
 
-/* The records gathered so far, as one RECORDS job. */
-static void lw_flush(struct lworker *lw)
-{
-	if (!lw->fill.len)
-		return;
-	struct ljob *j = lw_slot(lw);
-	j->type = LJ_RECORDS;
-	j->seq = lw->seq;
-	j->o = NULL;
-	struct dc_buf t = j->buf;
-	j->buf = lw->fill;
-	lw->fill = t;
-	dc_buf_reset(&lw->fill);
-	lw_push(lw, j);
-}
-
 /* A file on disk (COMMIT) or one given up (ABORT, |o| may be NULL). */
 static void lw_file(struct lworker *lw, int type, struct dc_out *o, const char *name, char kind,
 		    long isa13, unsigned long claims)
 {
-	lw_flush(lw);
 	struct ljob *j = lw_slot(lw);
 	j->type = type;
 	j->seq = lw->seq;
@@ -1779,7 +1833,6 @@ static void lw_file(struct lworker *lw, int type, struct dc_out *o, const char *
 /* A file given up (|o| may not be open): roll back, remove it. */
 static void lw_abort(struct lworker *lw, struct dc_out *o, int why)
 {
-	lw_flush(lw);
 	struct ljob *j = lw_slot(lw);
 	j->type = LJ_ABORT;
 	j->seq = lw->seq;
@@ -1815,18 +1868,20 @@ static void lw_rename(struct lworker *lw, struct dc_out *o, int *open, unsigned 
 	lw_file(lw, LJ_RENAME, o, o->name ? o->name : "", 0, -1, claims);
 }
 
-/* Records for the ledger, sent as a RECORDS job once a batch is full. */
-static void lw_add(struct lworker *lw, const char *p, size_t n)
+/* The claims of the next 837 file, read from |stage| by the ledger thread. */
+static void lw_claims(struct lworker *lw, struct dc_stage *stage)
 {
-	dc_buf_add(&lw->fill, p, n);
-	if (lw->fill.len >= RECORD_BATCH)
-		lw_flush(lw);
+	struct ljob *j = lw_slot(lw);
+	j->type = LJ_CLAIMS;
+	j->seq = lw->seq;
+	j->o = NULL;
+	j->stage = stage;
+	lw_push(lw, j);
 }
 
 /* The records of |stage|, read and recorded by the ledger thread. */
 static void lw_stage(struct lworker *lw, struct dc_stage *stage)
 {
-	lw_flush(lw);
 	struct ljob *j = lw_slot(lw);
 	j->type = LJ_STAGE;
 	j->seq = lw->seq;
@@ -1840,9 +1895,6 @@ static void lw_start(struct lworker *lw, struct run *r, const char *key, int thr
 	memset(lw, 0, sizeof *lw);
 	lw->r = r;
 	lw->key = key;
-	for (int i = 0; i < LQ_SIZE; i++)
-		dc_buf_init(&lw->q[i].buf);
-	dc_buf_init(&lw->fill);
 	dc_buf_init(&lw->rec);
 	if (threads) {
 		pthread_mutex_init(&lw->mu, NULL);
@@ -1877,10 +1929,8 @@ static void lw_stop(struct lworker *lw)
 	}
 	if (lw->in_file)
 		dc_ledger_file_rollback(lw->r->ledger);
-	for (int i = 0; i < LQ_SIZE; i++)
-		dc_buf_release(&lw->q[i].buf);
-	dc_buf_release(&lw->fill);
 	dc_buf_release(&lw->rec);
+	dc_stage_reader_release(&lw->crd);
 	if (lw->output_failed)
 		lw->r->res->output_failed = 1;
 	if (lw->bug)
@@ -1910,7 +1960,7 @@ static unsigned long count_claims(const char *p, const char *end)
 	return n;
 }
 
-/* dc_x12_file_write's source of bodies: queues the ledger part, returns the body */
+/* dc_x12_file_write's source of bodies (the ledger thread reads the ledger lines itself) */
 static int next_body(void *ctx, const char **body, size_t *len)
 {
 	struct w837 *w = ctx;
@@ -1928,11 +1978,10 @@ static int next_body(void *ctx, const char **body, size_t *len)
 	if (!x)
 		return DC_ERR_BUG;
 	unsigned long k = count_claims(w->pp, x);
-	if (w->claims && w->claims + k > DC_X12_CLAIMS_PER_FILE)
+	if (!file_takes(w->claims, k))
 		return 0;   /* the record opens the next file */
 	w->pending = 0;
 	w->claims += k;
-	lw_add(w->lw, w->pp, (size_t)(x + 1 - w->pp));
 	*body = x + 3;
 	*len = w->pn - (size_t)(x + 3 - w->pp);
 	return 1;
@@ -1987,6 +2036,7 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims, struct 
 			dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, isa13,
 					       gs06, &isa13, &gs06);
 		lw_simple(lwp, LJ_BEGIN, isa13, gs06);
+		lw_claims(lwp, claims);
 		snprintf(name, sizeof name, "837%c-%09ld.x12", kind == 'P' ? 'p' : 'i', isa13);
 		if (dc_out_open(&o, r->o->out_dir, name, r->o->mode, r->ds) < 0) {
 			lw_abort(lwp, &o, DC_ERR_IO);
@@ -2009,9 +2059,8 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims, struct 
 		}
 		lw_file(lwp, LJ_COMMIT, &o, name, kind, isa13, w.claims);
 	}
-	lw_flush(lwp);
+	/* the stage is left as it is: the ledger thread may still be reading it */
 	dc_stage_iter_release(&w.it);
-	dc_stage_clear(claims);
 }
 
 /* summary.json's order of the outputs: the claim files, then the others */
@@ -2191,6 +2240,8 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		run_input(r, i);
 		add_stats(&r->totals, &r->stats[i]);
 	}
+	/* the inputs' memory is not kept for the claim files */
+	dc_idset_release(&r->ids);
 	/* a mark that could not be written may have let an encounter through */
 	if (r->ledger && dc_ledger_marks_wait(r->ledger) < 0)
 		r->claims_unsure = 1;

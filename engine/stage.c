@@ -2,6 +2,7 @@
 #include "engine/arena.h"
 #include "engine/dc_status.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -196,4 +197,65 @@ int dc_stage_clear(struct dc_stage *s)
 	s->records = 0;
 	s->bytes = 0;
 	return ftruncate(fileno(s->f), 0) == 0 ? DC_OK : DC_ERR_IO;
+}
+
+void dc_stage_reader_init(struct dc_stage_reader *rd, const struct dc_stage *s)
+{
+	memset(rd, 0, sizeof *rd);
+	rd->fd = fileno(s->f);
+	rd->records = s->records;
+}
+
+/* Makes |n| unread bytes available at buf[at]. */
+static int reader_need(struct dc_stage_reader *rd, size_t n)
+{
+	while (rd->have - rd->at < n) {
+		if (rd->at) {
+			memmove(rd->buf, rd->buf + rd->at, rd->have - rd->at);
+			rd->have -= rd->at;
+			rd->at = 0;
+		}
+		if (rd->cap - rd->have < DC_STAGE_BUFFER / 2 || rd->cap < n) {
+			size_t cap = rd->cap ? rd->cap : DC_STAGE_BUFFER;
+			while (cap < n || cap - rd->have < DC_STAGE_BUFFER / 2)
+				cap *= 2;
+			rd->buf = dc_xrealloc(rd->buf, cap);
+			rd->cap = cap;
+		}
+		ssize_t got = pread(rd->fd, rd->buf + rd->have, rd->cap - rd->have, (off_t)rd->off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return DC_ERR_IO;   /* an error, or the file shorter than its records */
+		rd->have += (size_t)got;
+		rd->off += (uint64_t)got;
+	}
+	return DC_OK;
+}
+
+int dc_stage_reader_next(struct dc_stage_reader *rd, char **p, size_t *n)
+{
+	if (rd->done == rd->records)
+		return 0;
+	uint32_t idn, len;
+	if (reader_need(rd, sizeof idn) < 0)
+		return DC_ERR_IO;
+	memcpy(&idn, rd->buf + rd->at, sizeof idn);
+	size_t head = sizeof idn + idn + sizeof len;
+	if (reader_need(rd, head) < 0)
+		return DC_ERR_IO;
+	memcpy(&len, rd->buf + rd->at + sizeof idn + idn, sizeof len);
+	if (reader_need(rd, head + len) < 0)
+		return DC_ERR_IO;
+	*p = rd->buf + rd->at + head;
+	*n = len;
+	rd->at += head + len;
+	rd->done++;
+	return 1;
+}
+
+void dc_stage_reader_release(struct dc_stage_reader *rd)
+{
+	free(rd->buf);
+	memset(rd, 0, sizeof *rd);
 }

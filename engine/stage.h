@@ -75,4 +75,23 @@ int dc_stage_read(struct dc_stage *s, struct dc_stage_iter *it, const char **id,
 void dc_stage_iter_release(struct dc_stage_iter *it);
 int dc_stage_clear(struct dc_stage *s);
 
+/*
+ * A second reader of a stage whose records are all written and flushed
+ * (dc_stage_rewind): it reads the file with pread, at offsets of its own,
+ * so that another thread can read the same stage with dc_stage_read
+ * meanwhile. dc_stage_reader_next gives each record's bytes (not NUL-ended,
+ * writable, valid until the next call).
+ */
+struct dc_stage_reader {
+	int fd;
+	uint64_t records, done;
+	uint64_t off;                    /* the file offset of buf[have] */
+	char *buf;
+	size_t cap, at, have;            /* unread: buf[at] .. buf[have] */
+};
+void dc_stage_reader_init(struct dc_stage_reader *rd, const struct dc_stage *s);
+/* Returns 1 with a record, 0 at the end, DC_ERR_IO. */
+int dc_stage_reader_next(struct dc_stage_reader *rd, char **p, size_t *n);
+void dc_stage_reader_release(struct dc_stage_reader *rd);
+
 #endif
