@@ -43,6 +43,15 @@ static void test_contains_and_scan(void)
 	char out[256] = "";
 	dc_idset_scan(&s, want_all, collect, out);
 	CU_ASSERT_STRING_EQUAL(out, "A:2-3:C;B:4-4:H;");
+	/* emptied for the next input: nothing of the last one is left */
+	CU_ASSERT_EQUAL_FATAL(dc_idset_clear(&s), 0);
+	CU_ASSERT_FALSE(dc_idset_contains(&s, "A"));
+	CU_ASSERT_FALSE(dc_idset_contains(&s, "B"));
+	dc_idset_add(&s, "C", &b);
+	CU_ASSERT_TRUE(dc_idset_contains(&s, "C"));
+	out[0] = '\0';
+	dc_idset_scan(&s, want_all, collect, out);
+	CU_ASSERT_STRING_EQUAL(out, "C:4-4:H;");
 	dc_idset_release(&s);
 }
 

@@ -145,6 +145,66 @@ static void test_stage_filter_since(void)
 	dc_stage_close(&st);
 }
 
+/*
+ * A second reader of a written stage sees every record, whole, in order,
+ * while dc_stage_read goes through the same stage: records of 1 byte to
+ * 300 KiB, so that its buffer is refilled, compacted and grown.
+ */
+static void test_stage_second_reader(void)
+{
+	struct dc_stage st;
+	CU_ASSERT_EQUAL_FATAL(dc_stage_open(&st), 0);
+	enum { N = 400 };
+	char *rec = malloc(300 * 1024 + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	char id[16];
+	for (int i = 0; i < N; i++) {
+		size_t n = i % 50 == 49 ? 300 * 1024 : (size_t)(i * 37 % 3000) + 1;
+		memset(rec, 'a' + i % 26, n);
+		snprintf(id, sizeof id, "E%d", i);
+		CU_ASSERT_EQUAL(dc_stage_put(&st, id, rec, n), 0);
+	}
+	struct dc_stage_iter it;
+	CU_ASSERT_EQUAL_FATAL(dc_stage_rewind(&st, &it), 0);
+	struct dc_stage_reader rd;
+	dc_stage_reader_init(&rd, &st);
+	int good = 0, same = 0;
+	for (int i = 0; i < N; i++) {
+		size_t want = i % 50 == 49 ? 300 * 1024 : (size_t)(i * 37 % 3000) + 1;
+		char *p;
+		size_t n;
+		const char *sid, *sp;
+		size_t sn;
+		/* the two readers alternate: neither moves the other */
+		if (dc_stage_reader_next(&rd, &p, &n) != 1 ||
+		    dc_stage_read(&st, &it, &sid, &sp, &sn) != 1)
+			break;
+		int ok = n == want;
+		for (size_t k = 0; ok && k < n; k++)
+			ok = p[k] == 'a' + i % 26;
+		good += ok;
+		same += sn == n && memcmp(sp, p, n) == 0;
+	}
+	CU_ASSERT_EQUAL(good, N);
+	CU_ASSERT_EQUAL(same, N);
+	char *p;
+	size_t n;
+	CU_ASSERT_EQUAL(dc_stage_reader_next(&rd, &p, &n), 0);
+	dc_stage_reader_release(&rd);
+	/* a stage shorter than its records: an error, not a record */
+	dc_stage_reader_init(&rd, &st);
+	rd.records++;
+	int got = 0, rc;
+	while ((rc = dc_stage_reader_next(&rd, &p, &n)) == 1)
+		got++;
+	CU_ASSERT_EQUAL(got, N);
+	CU_ASSERT(rc < 0);
+	dc_stage_reader_release(&rd);
+	dc_stage_iter_release(&it);
+	dc_stage_close(&st);
+	free(rec);
+}
+
 static int setup(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/dc-out-test-XXXXXX");
@@ -165,5 +225,6 @@ int register_output_tests(void)
 	DC_ADD_TEST(s, test_abort_leaves_nothing);
 	DC_ADD_TEST(s, test_failures_leave_nothing);
 	DC_ADD_TEST(s, test_stage_filter_since);
+	DC_ADD_TEST(s, test_stage_second_reader);
 	return 0;
 }
