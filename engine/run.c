@@ -1525,6 +1525,7 @@ struct ljob {
 	int type;
 	unsigned seq;                   /* the file sequence it belongs to */
 	long isa13, gs06;               /* BEGIN: the numbers the writer used (-1: none) */
+	int chained;                    /* BEGIN: numbers that follow the last sequence's files */
 	struct dc_stage *stage;         /* STAGE: records read (and emptied) by the ledger thread;
 					   CLAIMS: the 837 stage the next file's claims are read from */
 	struct dc_out *o;               /* COMMIT, ABORT, RENAME: synced / failed / done file */
@@ -1548,6 +1549,7 @@ struct lworker {
 	unsigned seq;                   /* the writer's file sequence (lw_sequence) */
 	unsigned seq_done;              /* the sequence of the job done last */
 	int status;                     /* first failure in that sequence, or 0 */
+	int prev_failed;                /* the sequence before it failed */
 	int bug;
 	int in_file;                    /* a file transaction is open */
 	int output_failed;
@@ -1639,6 +1641,7 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 	if (j->seq != lw->seq_done) {
 		/* a new sequence: the failures of the last one do not stop it */
 		lw->seq_done = j->seq;
+		lw->prev_failed = lw->status < 0;
 		lw->status = DC_OK;
 	}
 	int failed = lw->status < 0;
@@ -1647,6 +1650,11 @@ static void lj_run(struct lworker *lw, struct ljob *j)
 		long isa13 = -1, gs06 = -1;
 		if (failed)
 			break;
+		if (j->chained && lw->prev_failed) {
+			/* its numbers assumed files that were not committed: not sent */
+			lj_fail(lw, DC_ERR_IO);
+			break;
+		}
 		if (dc_ledger_file_begin(r->ledger) < 0 ||
 		    (j->isa13 >= 0 &&
 		     dc_ledger_next_control(r->ledger, lw->key, r->o->shard_k, r->o->shard_n,
@@ -1800,15 +1808,21 @@ static void lw_push(struct lworker *lw, struct ljob *j)
 	pthread_mutex_unlock(&lw->mu);
 }
 
-static void lw_simple(struct lworker *lw, int type, long isa13, long gs06)
+static void lw_begin(struct lworker *lw, int type, long isa13, long gs06, int chained)
 {
 	struct ljob *j = lw_slot(lw);
 	j->type = type;
 	j->seq = lw->seq;
 	j->isa13 = isa13;
 	j->gs06 = gs06;
+	j->chained = chained;
 	j->o = NULL;
 	lw_push(lw, j);
+}
+
+static void lw_simple(struct lworker *lw, int type, long isa13, long gs06)
+{
+	lw_begin(lw, type, isa13, gs06, 0);
 }
 
 /* A file on disk (COMMIT) or one given up (ABORT, |o| may be NULL). */
@@ -2000,11 +2014,14 @@ static void add_info(struct run *r, const char *name, unsigned long claims, uint
  * Writes the staged claims of one kind as 837 files of at most
  * DC_X12_CLAIMS_PER_FILE claims, each with the next ISA13 of the profile,
  * recorded in the ledger as it is renamed into place. The first file takes
- * |first_isa13| and |first_gs06| when they are known (> 0), else the
- * numbers the ledger holds once every job queued before is done.
+ * |first_isa13| and |first_gs06| when they are known (> 0; |chained| when
+ * they follow the files of the last call), else the numbers the ledger
+ * holds once every job queued before is done. Sets |*last_isa13| and
+ * |*last_gs06| to the numbers of its last file (left as they are: none).
  */
 static void write_837(struct run *r, char kind, struct dc_stage *claims, struct lworker *lwp,
-		      long first_isa13, long first_gs06)
+		      long first_isa13, long first_gs06, int chained, long *last_isa13,
+		      long *last_gs06)
 {
 	if (!claims->records)
 		return;
@@ -2035,7 +2052,9 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims, struct 
 		if (!first)
 			dc_ledger_peek_control(r->ledger, key, r->o->shard_k, r->o->shard_n, isa13,
 					       gs06, &isa13, &gs06);
-		lw_simple(lwp, LJ_BEGIN, isa13, gs06);
+		lw_begin(lwp, LJ_BEGIN, isa13, gs06, first && chained);
+		*last_isa13 = isa13;
+		*last_gs06 = gs06;
 		lw_claims(lwp, claims);
 		snprintf(name, sizeof name, "837%c-%09ld.x12", kind == 'P' ? 'p' : 'i', isa13);
 		if (dc_out_open(&o, r->o->out_dir, name, r->o->mode, r->ds) < 0) {
@@ -2266,7 +2285,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 	}
 	long isa13 = 0, gs06 = 0;
 	/* the 837 files' first numbers, read before the ledger thread has work */
-	if (r->ledger && r->p_claims.records &&
+	if (r->ledger && (r->p_claims.records || r->i_claims.records) &&
 	    dc_ledger_peek_control(r->ledger, lw.key, o->shard_k, o->shard_n, 0, 0, &isa13,
 				   &gs06) < 0)
 		isa13 = gs06 = 0;
@@ -2300,8 +2319,20 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		}
 	}
 	if (r->ledger && !r->claims_unsure) {
-		write_837(r, 'P', &r->p_claims, &lw, isa13, gs06);
-		write_837(r, 'I', &r->i_claims, &lw, 0, 0);
+		long last_isa13 = 0, last_gs06 = 0;
+		write_837(r, 'P', &r->p_claims, &lw, isa13, gs06, 0, &last_isa13, &last_gs06);
+		/*
+		 * The 837I files' numbers follow the 837P files', known before
+		 * the ledger thread has recorded them (it checks them, and sends
+		 * no 837I file if an 837P file failed there); without 837P files
+		 * they are the first numbers.
+		 */
+		int chained = last_isa13 > 0;
+		if (chained && (lw_failed(&lw) ||
+				dc_ledger_peek_control(r->ledger, lw.key, o->shard_k, o->shard_n,
+						       last_isa13, last_gs06, &isa13, &gs06) < 0))
+			isa13 = gs06 = chained = 0;
+		write_837(r, 'I', &r->i_claims, &lw, isa13, gs06, chained, &last_isa13, &last_gs06);
 	}
 	lw_rename(&lw, &r->lines_out, &r->lines_open, 0);
 	lw_rename(&lw, &r->uk_out, &r->uk_open, r->uk_invoices);
