@@ -1882,22 +1882,14 @@ static void lw_rename(struct lworker *lw, struct dc_out *o, int *open, unsigned 
 	lw_file(lw, LJ_RENAME, o, o->name ? o->name : "", 0, -1, claims);
 }
 
-/* The claims of the next 837 file, read from |stage| by the ledger thread. */
-static void lw_claims(struct lworker *lw, struct dc_stage *stage)
+/*
+ * Records read from |stage| by the ledger thread: all of them (LJ_STAGE),
+ * or the claims of the next 837 file (LJ_CLAIMS).
+ */
+static void lw_stage(struct lworker *lw, int type, struct dc_stage *stage)
 {
 	struct ljob *j = lw_slot(lw);
-	j->type = LJ_CLAIMS;
-	j->seq = lw->seq;
-	j->o = NULL;
-	j->stage = stage;
-	lw_push(lw, j);
-}
-
-/* The records of |stage|, read and recorded by the ledger thread. */
-static void lw_stage(struct lworker *lw, struct dc_stage *stage)
-{
-	struct ljob *j = lw_slot(lw);
-	j->type = LJ_STAGE;
+	j->type = type;
 	j->seq = lw->seq;
 	j->o = NULL;
 	j->stage = stage;
@@ -2055,7 +2047,7 @@ static void write_837(struct run *r, char kind, struct dc_stage *claims, struct 
 		lw_begin(lwp, LJ_BEGIN, isa13, gs06, first && chained);
 		*last_isa13 = isa13;
 		*last_gs06 = gs06;
-		lw_claims(lwp, claims);
+		lw_stage(lwp, LJ_CLAIMS, claims);
 		snprintf(name, sizeof name, "837%c-%09ld.x12", kind == 'P' ? 'p' : 'i', isa13);
 		if (dc_out_open(&o, r->o->out_dir, name, r->o->mode, r->ds) < 0) {
 			lw_abort(lwp, &o, DC_ERR_IO);
@@ -2313,7 +2305,7 @@ int dc_run(const struct dc_run_opts *o, struct dc_diag_sink *ds, struct dc_run_r
 		} else {
 			r->uk_invoices = (unsigned long)r->uk_claims.records;
 			lw_simple(&lw, LJ_BEGIN, -1, -1);
-			lw_stage(&lw, &r->uk_claims);
+			lw_stage(&lw, LJ_STAGE, &r->uk_claims);
 			const char *name = r->uk_out.name ? r->uk_out.name : "";
 			lw_file(&lw, LJ_COMMIT, &r->uk_out, name, 'U', -1, r->uk_invoices);
 		}
