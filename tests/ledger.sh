@@ -2,7 +2,8 @@
 # The ledger across runs: re-running an extract bills nothing twice, the same
 # encounter in two inputs of one run is billed once (with --rebill too), a
 # second run waits for the lock and then exits 5 touching nothing, --dry-run
-# leaves the ledger alone, --rebill replaces only what an earlier run billed.
+# leaves the ledger alone, --rebill replaces only what an earlier run billed,
+# and every claim of a run of several 837P files is recorded.
 set -u
 : "${DRIPCODE:?}" "${TOP_SRCDIR:?}"
 pass=0
@@ -137,6 +138,28 @@ grep -q "^CLM\*$short\*" "$work"/r13/837*.x12 &&
 		"$work/r14/held.csv" &&
 	grep -q "^CLM\*$short\*" "$work"/r15/837*.x12
 check "a shortened claim id another encounter's claim uses holds the encounter" $?
+
+# Enough claims for several 837P files: the ledger thread reads the
+# claims of each file from the stage itself, cut into files by the same
+# rule as the files (a file whose counts disagree is not sent). Every
+# claim sent is recorded, with one job or two, and a re-run bills none.
+sh "$TOP_SRCDIR/bench/gen-extract.sh" 30 >"$work/big.csv"
+for j in 1 2; do
+	"$DRIPCODE" code -q -j $j --ledger "$work/big$j.sqlite" --now 2026-03-14T02:00 \
+		-o "$work/big$j" "$work/big.csv" 2>"$work/big$j.err"
+done
+clms=$(cat "$work"/big2/837*.x12 | grep -c '^CLM\*')
+"$DRIPCODE" ledger show --ledger "$work/big2.sqlite" >"$work/big2.show"
+us=$(awk '$1 == "US" {print $2}' "$work/big2.show")
+uk=$(awk '$1 == "UK" {print $2}' "$work/big2.show")
+"$DRIPCODE" code -q --ledger "$work/big2.sqlite" --now 2026-03-15T02:00 -o "$work/big3" \
+	"$work/big.csv"
+[ "$(ls "$work/big2" | grep -c '^837p')" -ge 3 ] && [ ! -s "$work/big2.err" ] &&
+	[ "$clms" = "$us" ] && [ "$((clms + uk))" = "$(dc_total "$work/big2/summary.json" claims)" ] &&
+	[ -z "$(ls "$work/big3" | grep -e '^837' -e '^uk-line-items')" ] &&
+	(cd "$work/big1" && cat 837*.x12 uk-line-items.csv) | cmp -s - \
+		"$(cd "$work/big2" && cat 837*.x12 uk-line-items.csv >"$work/big2.all"; echo "$work/big2.all")"
+check "every claim of several 837P files is recorded, once ($clms claims)" $?
 
 echo "ledger: $pass passed, $fail failed"
 [ $fail -eq 0 ]
