@@ -9,18 +9,28 @@
 #define NBITS (1ULL << 27)   /* 16 MiB: with 3 million ids, about 1 false positive in a few million */
 #define SPOOL_BUFFER (64 * 1024)
 
+/* A new, empty spool (the last one closed), with the set's buffer. */
+static int open_spool(struct dc_idset *s)
+{
+	if (s->spool)
+		fclose(s->spool);
+	s->spool = tmpfile();
+	if (!s->spool)
+		return DC_ERR_IO;
+	/* glibc takes a buffer size only with the buffer */
+	setvbuf(s->spool, s->vbuf, _IOFBF, SPOOL_BUFFER);
+	return DC_OK;
+}
+
 int dc_idset_init(struct dc_idset *s)
 {
 	memset(s, 0, sizeof *s);
-	dc_bloom_init(&s->bloom, NBITS);
-	s->spool = tmpfile();
-	if (!s->spool) {
-		dc_bloom_release(&s->bloom);
+	s->vbuf = dc_xmalloc(SPOOL_BUFFER);
+	if (open_spool(s) < 0) {
+		dc_idset_release(s);
 		return DC_ERR_IO;
 	}
-	/* glibc takes a buffer size only with the buffer */
-	s->vbuf = dc_xmalloc(SPOOL_BUFFER);
-	setvbuf(s->spool, s->vbuf, _IOFBF, SPOOL_BUFFER);
+	dc_bloom_init(&s->bloom, NBITS);
 	return DC_OK;
 }
 
@@ -29,13 +39,7 @@ int dc_idset_clear(struct dc_idset *s)
 	/* the filter's memory is kept: made again, it would be zeroed page by page */
 	dc_bloom_clear(&s->bloom);
 	s->count = 0;
-	if (s->spool)
-		fclose(s->spool);
-	s->spool = tmpfile();
-	if (!s->spool)
-		return DC_ERR_IO;
-	setvbuf(s->spool, s->vbuf, _IOFBF, SPOOL_BUFFER);
-	return DC_OK;
+	return open_spool(s);
 }
 
 void dc_idset_release(struct dc_idset *s)
