@@ -55,6 +55,12 @@ struct dc_ledger {
 	"  WITHOUT ROWID;"
 
 static const char pragmas[] =
+	/*
+	 * 16 KiB pages for a new ledger (an existing one keeps its own): a
+	 * file's claims are a few hundred bytes each and go in together, so
+	 * a quarter of the page writes, and a shallower tree of encounters.
+	 */
+	"PRAGMA page_size=16384;"
 	"PRAGMA locking_mode=EXCLUSIVE;"
 	/*
 	 * A rollback journal, kept between transactions: a new page (most of
