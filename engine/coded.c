@@ -9,7 +9,8 @@ struct dc_line *dc_coded_add_line(struct dc_coded *c, struct dc_arena *a)
 {
 	if (c->nlines == c->lcap) {
 		size_t ncap = c->lcap ? c->lcap * 2 : 16;
-		struct dc_line *nl = dc_arena_alloc(a, ncap * sizeof *nl);
+		/* not zeroed: each line is, as it is added */
+		struct dc_line *nl = dc_arena_alloc_raw(a, ncap * sizeof *nl);
 		if (c->nlines)
 			memcpy(nl, c->lines, c->nlines * sizeof *nl);
 		c->lines = nl;

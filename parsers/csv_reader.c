@@ -252,17 +252,20 @@ static void add_row(struct csv_reader *cr, struct dc_encounter *enc, struct dc_a
 	}
 	if (enc->nitems == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8;
-		struct dc_item *ni = dc_arena_alloc(a, ncap * sizeof *ni);
+		/* not zeroed: each item is, as it is added */
+		struct dc_item *ni = dc_arena_alloc_raw(a, ncap * sizeof *ni);
 		if (enc->nitems)
 			memcpy(ni, enc->items, enc->nitems * sizeof *ni);
 		enc->items = ni;
 		*cap = ncap;
 	}
 	struct dc_item *it = &enc->items[enc->nitems++];
+	memset(it, 0, sizeof *it);
 	it->line = rec->line;
 	it->nraw = r->ncols;
-	it->raw = dc_arena_alloc(a, r->ncols * sizeof *it->raw);
-	size_t *lens = dc_arena_alloc(a, r->ncols * sizeof *lens);
+	/* both filled below, every column */
+	it->raw = dc_arena_alloc_raw(a, r->ncols * sizeof *it->raw);
+	size_t *lens = dc_arena_alloc_raw(a, r->ncols * sizeof *lens);
 	/*
 	 * The tokenizer keeps a record's fields contiguous, NUL-separated: one
 	 * copy of the block serves every field (rather than one per field).

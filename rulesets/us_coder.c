@@ -1011,7 +1011,8 @@ static struct cl *cl_new(struct ctx *x, struct cl **arr, size_t *n, size_t *cap)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
-		struct cl *na = dc_arena_alloc(x->a, nc * sizeof *na);
+		/* not zeroed: each entry is, as it is taken */
+		struct cl *na = dc_arena_alloc_raw(x->a, nc * sizeof *na);
 		if (*n)
 			memcpy(na, *arr, *n * sizeof *na);
 		*arr = na;
