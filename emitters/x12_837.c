@@ -219,16 +219,16 @@ static void split_name(const char *s, char *last, size_t nl, char *first, size_t
 {
 	const char *c = strchr(s, ',');
 	if (!c) {
-		snprintf(last, nl, "%s", s);
+		dc_format(last, nl, "%s", s);
 		first[0] = '\0';
 		return;
 	}
 	size_t k = (size_t)(c - s);
-	snprintf(last, nl, "%.*s", (int)(k < nl ? k : nl - 1), s);
+	dc_format(last, nl, "%.*s", (int)(k < nl ? k : nl - 1), s);
 	c++;
 	while (*c == ' ')
 		c++;
-	snprintf(first, nf, "%s", c);
+	dc_format(first, nf, "%s", c);
 }
 
 static int self_subscriber(const struct dc_encounter *enc)

@@ -1,4 +1,5 @@
 #include "engine/arena.h"
+#include "engine/buf.h"
 #include "engine/dc_status.h"
 
 #include <stdarg.h>
@@ -189,7 +190,7 @@ char *dc_arena_printf(struct dc_arena *a, const char *fmt, ...)
 	va_list ap;
 	char small[256];
 	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof small, fmt, ap);
+	int n = dc_vformat(small, sizeof small, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return dc_arena_strdup(a, "");
@@ -197,7 +198,7 @@ char *dc_arena_printf(struct dc_arena *a, const char *fmt, ...)
 		return dc_arena_strndup(a, small, (size_t)n);
 	char *p = alloc(a, (size_t)n + 1);
 	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	dc_vformat(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
 }

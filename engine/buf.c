@@ -43,6 +43,134 @@ void dc_buf_int(struct dc_buf *b, long long v)
 	dc_buf_add(b, q, (size_t)(tmp + sizeof tmp - q));
 }
 
+/* Appends |s| (|n| bytes) at dst[*at]; 0 when it does not fit with a NUL. */
+static int put(char *dst, size_t cap, size_t *at, const char *s, size_t n)
+{
+	if (*at + n >= cap)
+		return 0;
+	memcpy(dst + *at, s, n);
+	*at += n;
+	return 1;
+}
+
+/* The digits of |v|, at least |width| of them (zero-padded), ending at |end|. */
+static char *digits(char *end, unsigned long v, int width)
+{
+	char *q = end;
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+		width--;
+	} while (v);
+	while (width-- > 0)
+		*--q = '0';
+	return q;
+}
+
+/* dc_vformat's own formatting: the length, or -1 for vsnprintf to do it. */
+static int quick_format(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+	size_t at = 0;
+	for (const char *f = fmt; *f; f++) {
+		const char *lit = f;
+		while (*f && *f != '%')
+			f++;
+		if (f > lit && !put(dst, cap, &at, lit, (size_t)(f - lit)))
+			return -1;
+		if (!*f)
+			break;
+		f++;
+		char num[24], *end = num + sizeof num, *q;
+		const char *s;
+		size_t n;
+		int width = 0;
+		if (*f == '0' && f[1] >= '1' && f[1] <= '9' && f[2] == 'd') {
+			width = f[1] - '0';
+			f += 2;
+		}
+		switch (*f) {
+		case '%':
+			s = "%";
+			n = 1;
+			break;
+		case 'c':
+			num[0] = (char)va_arg(ap, int);
+			s = num;
+			n = 1;
+			break;
+		case 's':
+			s = va_arg(ap, const char *);
+			if (!s)
+				return -1;
+			n = strlen(s);
+			break;
+		case '.': {
+			if (f[1] != '*' || f[2] != 's')
+				return -1;
+			f += 2;
+			int prec = va_arg(ap, int);
+			s = va_arg(ap, const char *);
+			if (!s)
+				return -1;
+			n = prec < 0 ? strlen(s) : strnlen(s, (size_t)prec);
+			break;
+		}
+		case 'd': {
+			int v = va_arg(ap, int);
+			if (v < 0 && width)
+				return -1;
+			q = digits(end, v < 0 ? 0UL - (unsigned long)v : (unsigned long)v, width);
+			if (v < 0)
+				*--q = '-';
+			s = q;
+			n = (size_t)(end - q);
+			break;
+		}
+		case 'l':
+			if (f[1] == 'd') {
+				long v = va_arg(ap, long);
+				q = digits(end, v < 0 ? 0UL - (unsigned long)v : (unsigned long)v, 0);
+				if (v < 0)
+					*--q = '-';
+			} else if (f[1] == 'u') {
+				q = digits(end, va_arg(ap, unsigned long), 0);
+			} else {
+				return -1;
+			}
+			f++;
+			s = q;
+			n = (size_t)(end - q);
+			break;
+		default:
+			return -1;
+		}
+		if (!put(dst, cap, &at, s, n))
+			return -1;
+	}
+	if (at >= cap)
+		return -1;
+	dst[at] = '\0';
+	return (int)at;
+}
+
+int dc_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+	va_list aq;
+	va_copy(aq, ap);
+	int n = quick_format(dst, cap, fmt, aq);
+	va_end(aq);
+	return n >= 0 ? n : vsnprintf(dst, cap, fmt, ap);
+}
+
+int dc_format(char *dst, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = dc_vformat(dst, cap, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -50,7 +178,7 @@ void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 		dc_buf_grow(b, 64);
 	/* most records fit the room already there: format once */
 	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	int n = dc_vformat(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
 	if (n <= 0) {
 		b->p[b->len] = '\0';
@@ -59,7 +187,7 @@ void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 	if ((size_t)n >= b->cap - b->len) {
 		dc_buf_grow(b, (size_t)n);
 		va_start(ap, fmt);
-		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		dc_vformat(b->p + b->len, (size_t)n + 1, fmt, ap);
 		va_end(ap);
 	}
 	b->len += (size_t)n;

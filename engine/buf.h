@@ -5,6 +5,7 @@
 #ifndef DC_BUF_H
 #define DC_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,6 +40,15 @@ static inline void dc_buf_addc(struct dc_buf *b, char c)
 void dc_buf_int(struct dc_buf *b, long long v);
 void dc_buf_printf(struct dc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * snprintf and vsnprintf, the same bytes and the same result, without
+ * stdio for the conversions the coders format most: %s, %c, %d, %ld, %lu,
+ * %.*s, %0Nd (N one digit) and %%. Any other conversion, a NULL string, a
+ * negative zero-padded number or a result that does not fit in |cap|
+ * goes to vsnprintf.
+ */
+int dc_format(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int dc_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
 /* One CSV field, quoted when it holds a comma, quote, CR or LF (RFC 4180). */
 void dc_buf_csv(struct dc_buf *b, const char *s);
 /* A JSON string with its quotes. */

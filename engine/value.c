@@ -1,4 +1,5 @@
 #include "engine/value.h"
+#include "engine/buf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -202,9 +203,9 @@ char *dc_date_format_sep(int32_t days, char sep, char *buf, size_t n)
 	dc_civil_from_days(days, &y, &m, &d);
 	if (n < 11 || y < 0 || y > 9999) {
 		if (sep)
-			snprintf(buf, n, "%04d%c%02d%c%02d", y, sep, m, sep, d);
+			dc_format(buf, n, "%04d%c%02d%c%02d", y, sep, m, sep, d);
 		else
-			snprintf(buf, n, "%04d%02d%02d", y, m, d);
+			dc_format(buf, n, "%04d%02d%02d", y, m, d);
 		return buf;
 	}
 	/* by hand: dates are formatted for every line written */

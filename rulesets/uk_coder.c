@@ -659,7 +659,7 @@ static int procedure_fee(const struct uk_ctx *x, const char *code, int64_t *pric
 	if (r < 0)
 		return -1;
 	char col[64];
-	snprintf(col, sizeof col, "fee_%s", x->enc->f[DC_E_PAYER_ID]);
+	dc_format(col, sizeof col, "fee_%s", x->enc->f[DC_E_PAYER_ID]);
 	const char *v = dc_table_value(t, r, col);
 	if (!*v)
 		v = dc_table_value(t, r, "fee");

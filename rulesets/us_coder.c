@@ -36,6 +36,7 @@
 #include "rulesets/us_coder.h"
 #include "rulesets/dc_coder.h"
 #include "engine/dc_status.h"
+#include "engine/buf.h"
 #include "engine/validate.h"
 
 #include <ctype.h>
@@ -260,11 +261,11 @@ static const char *norm_dup(struct dc_arena *a, const char *s)
 static const char *hhmm(int64_t t, char *buf, size_t n)
 {
 	if (t == NOTIME) {
-		snprintf(buf, n, "?");
+		dc_format(buf, n, "?");
 		return buf;
 	}
 	int64_t s = ((t % 86400) + 86400) % 86400;
-	snprintf(buf, n, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
+	dc_format(buf, n, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
 	return buf;
 }
 

@@ -9,6 +9,7 @@
 
 int register_value_tests(void);
 int register_arena_tests(void);
+int register_buf_tests(void);
 int register_input_tests(void);
 int register_csv_tests(void);
 int register_csv_reader_tests(void);

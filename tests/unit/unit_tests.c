@@ -19,8 +19,9 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 99;
 	int (*const suites[])(void) = {
-		register_value_tests, register_arena_tests, register_input_tests,
-		register_csv_tests, register_csv_reader_tests, register_validate_tests,
+		register_value_tests, register_arena_tests, register_buf_tests,
+		register_input_tests, register_csv_tests, register_csv_reader_tests,
+		register_validate_tests,
 		register_idset_tests, register_output_tests, register_uk_coder_tests,
 		register_us_coder_tests, register_x12_837_tests, register_profile_tests,
 		register_x12_tests, register_reconcile_tests, register_import_asp_tests,

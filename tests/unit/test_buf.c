@@ -1,0 +1,80 @@
+#include "tests/unit/unit.h"
+#include "engine/buf.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * dc_format must give what snprintf gives, byte for byte and in its
+ * result, for the conversions it formats itself and for those it hands on.
+ */
+#define SAME(cap, ...)                                                        \
+	do {                                                                  \
+		char want[64], got[64];                                       \
+		memset(want, 'x', sizeof want);                               \
+		memset(got, 'x', sizeof got);                                 \
+		int nw = snprintf(want, (cap), __VA_ARGS__);                  \
+		int ng = dc_format(got, (cap), __VA_ARGS__);                  \
+		CU_ASSERT_EQUAL(ng, nw);                                      \
+		CU_ASSERT_EQUAL(memcmp(got, want, sizeof got), 0);            \
+	} while (0)
+
+static void test_format_as_snprintf(void)
+{
+	SAME(64, "plain text");
+	SAME(64, "%s", "");
+	SAME(64, "fee_%s", "NHS-ENGLAND");
+	SAME(64, "%s x %s = %s", "2", "12.50", "25.00");
+	SAME(64, "%d,", 0);
+	SAME(64, "%d|%d", INT_MAX, INT_MIN);
+	SAME(64, "%ld %ld", LONG_MAX, LONG_MIN);
+	SAME(64, "%lu", ULONG_MAX);
+	SAME(64, "HL%c%ld%c%ld", '*', 12L, '*', 1L);
+	SAME(64, "%02d:%02d", 9, 5);
+	SAME(64, "%02d:%02d", 23, 59);
+	SAME(64, "%04d%c%02d%c%02d", 2026, '-', 3, '-', 25);
+	SAME(64, "%05d", 123456);
+	SAME(64, "%.*s|", 3, "abcdef");
+	SAME(64, "%.*s|", 10, "abc");
+	SAME(64, "%.*s|", 0, "abc");
+	SAME(64, "%.*s|", -1, "abc");
+	SAME(64, "100%% of %s", "it");
+	/* handed on to vsnprintf */
+	SAME(64, "%02d", -5);
+	SAME(64, "%-4s|%5s|", "ab", "cd");
+	SAME(64, "%x %.2f", 255u, 1.5);
+	SAME(64, "%zu", (size_t)42);
+	/* too long for |cap|: truncated as snprintf truncates */
+	SAME(8, "%s", "abcdefghijkl");
+	SAME(8, "1234567");
+	SAME(8, "12345678");
+	SAME(1, "%d", 7);
+	SAME(5, "%lu", 123456UL);
+}
+
+static void test_buf_printf_grows(void)
+{
+	struct dc_buf b;
+	dc_buf_init(&b);
+	char big[1000];
+	memset(big, 'q', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	dc_buf_printf(&b, "%s:%lu", "a", 7UL);
+	dc_buf_printf(&b, "[%s]", big);   /* more than the room there was */
+	CU_ASSERT_EQUAL(b.len, 3 + 1 + 999 + 1);
+	CU_ASSERT_EQUAL(strncmp(b.p, "a:7[qqq", 7), 0);
+	CU_ASSERT_EQUAL(b.p[b.len - 1], ']');
+	CU_ASSERT_EQUAL(b.p[b.len], '\0');
+	dc_buf_release(&b);
+}
+
+int register_buf_tests(void)
+{
+	CU_pSuite s = CU_add_suite("buf", NULL, NULL);
+	if (!s)
+		return -1;
+	DC_ADD_TEST(s, test_format_as_snprintf);
+	DC_ADD_TEST(s, test_buf_printf_grows);
+	return 0;
+}
