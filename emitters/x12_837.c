@@ -53,6 +53,29 @@ static void seg(struct w *w, const char *id)
 }
 
 /*
+ * The bytes put_val cannot copy as they are: controls, non-ASCII and the
+ * profile's separators. Kept per thread for the separators seen last.
+ */
+static const unsigned char *stop_table(const struct dc_profile *p)
+{
+	static _Thread_local struct {
+		int ready;
+		char sep[4];
+		unsigned char stop[256];
+	} t;
+	const char sep[4] = { p->elem_sep, p->comp_sep, p->rep_sep, p->seg_term };
+	if (!t.ready || memcmp(t.sep, sep, sizeof sep) != 0) {
+		for (int c = 0; c < 256; c++)
+			t.stop[c] = c < 0x20 || c >= 0x7f;
+		for (int i = 0; i < 4; i++)
+			t.stop[(unsigned char)sep[i]] = 1;
+		memcpy(t.sep, sep, sizeof sep);
+		t.ready = 1;
+	}
+	return t.stop;
+}
+
+/*
  * Appends |v| made safe: separators, control characters and non-ASCII
  * characters (one UTF-8 sequence at a time) become a blank, blanks at the
  * ends are trimmed and the value is cut to |max| characters (0: no limit).
@@ -66,15 +89,10 @@ static void put_val(struct w *w, const char *v, size_t max)
 	while (*s == ' ')
 		s++;
 	/* the common value: printable ASCII, no separator, short enough */
-	const struct dc_profile *p = w->p;
+	const unsigned char *stop = stop_table(w->p);
 	size_t k = 0;
-	for (; k < cap; k++) {
-		unsigned char c = s[k];
-		if (c < 0x20 || c >= 0x7f || c == (unsigned char)p->elem_sep ||
-		    c == (unsigned char)p->comp_sep || c == (unsigned char)p->rep_sep ||
-		    c == (unsigned char)p->seg_term)
-			break;
-	}
+	while (k < cap && !stop[s[k]])
+		k++;
 	if (!s[k]) {
 		while (k && s[k - 1] == ' ')
 			k--;

@@ -198,15 +198,14 @@ void dc_buf_csv(struct dc_buf *b, const char *s)
 	if (!s)
 		return;
 	/* one pass finds both the length and whether quoting is needed */
+	static const unsigned char stop[256] = { [0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1,
+						 ['\n'] = 1 };
 	size_t n = 0;
-	for (;; n++) {
-		char c = s[n];
-		if (!c) {
-			dc_buf_add(b, s, n);
-			return;
-		}
-		if (c == ',' || c == '"' || c == '\r' || c == '\n')
-			break;
+	while (!stop[(unsigned char)s[n]])
+		n++;
+	if (!s[n]) {
+		dc_buf_add(b, s, n);
+		return;
 	}
 	dc_buf_addc(b, '"');
 	for (const char *p = s;;) {

@@ -69,6 +69,27 @@ static void test_buf_printf_grows(void)
 	dc_buf_release(&b);
 }
 
+static void test_csv_field_quoting(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "", "" },
+		{ "plain value", "plain value" },
+		{ "a,b", "\"a,b\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "cr\rhere", "\"cr\rhere\"" },
+		{ "lf\nhere", "\"lf\nhere\"" },
+		{ "tab\tsemi;colon", "tab\tsemi;colon" },
+	};
+	struct dc_buf b;
+	dc_buf_init(&b);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		dc_buf_reset(&b);
+		dc_buf_csv(&b, cases[i].in);
+		CU_ASSERT_STRING_EQUAL(b.p, cases[i].out);
+	}
+	dc_buf_release(&b);
+}
+
 int register_buf_tests(void)
 {
 	CU_pSuite s = CU_add_suite("buf", NULL, NULL);
@@ -76,5 +97,6 @@ int register_buf_tests(void)
 		return -1;
 	DC_ADD_TEST(s, test_format_as_snprintf);
 	DC_ADD_TEST(s, test_buf_printf_grows);
+	DC_ADD_TEST(s, test_csv_field_quoting);
 	return 0;
 }

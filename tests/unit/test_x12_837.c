@@ -580,6 +580,37 @@ static void test_separators_replaced(void)
 	bodies_release(&B);
 }
 
+/* Each separator of the profile in use, controls and non-ASCII become blanks. */
+static void test_clean_follows_profile(void)
+{
+	struct dc_profile p, q;
+	dc_profile_demo(&p);
+	dc_profile_demo(&q);
+	q.elem_sep = '|';
+	q.comp_sep = '!';
+	q.rep_sep = '`';
+	q.seg_term = '#';
+	char out[64], v[32];
+	for (int round = 0; round < 2; round++) {
+		/* alternating profiles: nothing kept from the other one's separators */
+		const struct dc_profile *pr = round ? &q : &p;
+		const char seps[] = { pr->elem_sep, pr->comp_sep, pr->rep_sep, pr->seg_term,
+				      '\t', '\x7f', '\x01' };
+		for (size_t i = 0; i < sizeof seps; i++) {
+			snprintf(v, sizeof v, "AB%cCD", seps[i]);
+			CU_ASSERT_EQUAL(dc_x12_clean(pr, v, 0, out, sizeof out), 1);
+			CU_ASSERT_STRING_EQUAL(out, "AB CD");
+		}
+		CU_ASSERT_EQUAL(dc_x12_clean(pr, "CAF\xc3\xa9 X", 0, out, sizeof out), 1);
+		CU_ASSERT_STRING_EQUAL(out, "CAF  X");
+		/* the other profile's separators are plain characters here */
+		const struct dc_profile *other = round ? &p : &q;
+		snprintf(v, sizeof v, "A%cB", other->elem_sep);
+		CU_ASSERT_EQUAL(dc_x12_clean(pr, v, 0, out, sizeof out), 0);
+		CU_ASSERT_STRING_EQUAL(out, v);
+	}
+}
+
 static void test_unlisted_description(void)
 {
 	struct dc_profile p;
@@ -1058,6 +1089,7 @@ int register_x12_837_tests(void)
 	DC_ADD_TEST(s, test_ref6r_unique_and_ndc_only_on_drugs);
 	DC_ADD_TEST(s, test_51_lines_two_claims);
 	DC_ADD_TEST(s, test_separators_replaced);
+	DC_ADD_TEST(s, test_clean_follows_profile);
 	DC_ADD_TEST(s, test_unlisted_description);
 	DC_ADD_TEST(s, test_837i);
 	DC_ADD_TEST(s, test_patient_loop_many_dx);
