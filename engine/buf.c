@@ -30,6 +30,29 @@ void dc_buf_grow(struct dc_buf *b, size_t n)
 	b->p = dc_xrealloc(b->p, b->cap);
 }
 
+void dc_buf_adds(struct dc_buf *b, const char *s)
+{
+	/*
+	 * Most strings appended are codes and short values: their first 32
+	 * bytes are copied as they are read (no strlen, no memcpy call), the
+	 * rest of a longer one as a block.
+	 */
+	if (b->cap - b->len > 33) {
+		char *d = b->p + b->len;
+		for (int i = 0; i < 32; i++) {
+			if (!s[i]) {
+				d[i] = '\0';
+				b->len += (size_t)i;
+				return;
+			}
+			d[i] = s[i];
+		}
+		b->len += 32;
+		s += 32;
+	}
+	dc_buf_add(b, s, strlen(s));
+}
+
 void dc_buf_int(struct dc_buf *b, long long v)
 {
 	char tmp[24], *q = tmp + sizeof tmp;

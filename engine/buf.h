@@ -28,7 +28,7 @@ static inline void dc_buf_add(struct dc_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->p[b->len] = '\0';
 }
-static inline void dc_buf_adds(struct dc_buf *b, const char *s) { dc_buf_add(b, s, strlen(s)); }
+void dc_buf_adds(struct dc_buf *b, const char *s);
 static inline void dc_buf_addc(struct dc_buf *b, char c)
 {
 	if (b->len + 2 > b->cap)

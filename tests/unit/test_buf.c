@@ -90,6 +90,34 @@ static void test_csv_field_quoting(void)
 	dc_buf_release(&b);
 }
 
+/* Strings of every length around the 32 bytes copied one at a time, into
+ * buffers with and without room. */
+static void test_adds_lengths(void)
+{
+	char src[101];
+	for (int i = 0; i < 100; i++)
+		src[i] = (char)('a' + i % 26);
+	src[100] = '\0';
+	for (size_t pre = 0; pre < 300; pre += 37) {
+		for (size_t n = 0; n <= 100; n++) {
+			struct dc_buf b = { 0 };   /* grows from nothing */
+			if (n % 2)
+				dc_buf_init(&b);
+			for (size_t k = 0; k < pre; k++)
+				dc_buf_addc(&b, '-');
+			char s[101];
+			memcpy(s, src, n);
+			s[n] = '\0';
+			dc_buf_adds(&b, s);
+			CU_ASSERT_EQUAL(b.len, pre + n);
+			CU_ASSERT_EQUAL(memcmp(b.p + pre, src, n), 0);
+			CU_ASSERT_EQUAL(b.p[b.len], '\0');
+			CU_ASSERT(b.len < b.cap);
+			dc_buf_release(&b);
+		}
+	}
+}
+
 int register_buf_tests(void)
 {
 	CU_pSuite s = CU_add_suite("buf", NULL, NULL);
@@ -98,5 +126,6 @@ int register_buf_tests(void)
 	DC_ADD_TEST(s, test_format_as_snprintf);
 	DC_ADD_TEST(s, test_buf_printf_grows);
 	DC_ADD_TEST(s, test_csv_field_quoting);
+	DC_ADD_TEST(s, test_adds_lengths);
 	return 0;
 }
