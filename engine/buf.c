@@ -250,19 +250,28 @@ void dc_buf_json(struct dc_buf *b, const char *s)
 		dc_buf_adds(b, "null");
 		return;
 	}
+	/* the bytes that are escaped (and the NUL that ends the string) */
+	static const unsigned char esc[256] = {
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		['"'] = 1, ['\\'] = 1,
+	};
 	dc_buf_addc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s;; p++) {
+		const unsigned char *run = p;
+		while (!esc[*p])
+			p++;
+		if (p > run)
+			dc_buf_add(b, run, (size_t)(p - run));
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"': dc_buf_adds(b, "\\\""); break;
 		case '\\': dc_buf_adds(b, "\\\\"); break;
 		case '\n': dc_buf_adds(b, "\\n"); break;
 		case '\r': dc_buf_adds(b, "\\r"); break;
 		case '\t': dc_buf_adds(b, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				dc_buf_printf(b, "\\u%04x", *p);
-			else
-				dc_buf_addc(b, (char)*p);
+		default: dc_buf_printf(b, "\\u%04x", *p);
 		}
 	}
 	dc_buf_addc(b, '"');

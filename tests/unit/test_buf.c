@@ -90,6 +90,29 @@ static void test_csv_field_quoting(void)
 	dc_buf_release(&b);
 }
 
+static void test_json_string(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "", "\"\"" },
+		{ "J9312", "\"J9312\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "\n\r\t", "\"\\n\\r\\t\"" },
+		{ "x\x01y\x1f", "\"x\\u0001y\\u001f\"" },
+		{ "caf\xc3\xa9 ~", "\"caf\xc3\xa9 ~\"" },
+	};
+	struct dc_buf b;
+	dc_buf_init(&b);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		dc_buf_reset(&b);
+		dc_buf_json(&b, cases[i].in);
+		CU_ASSERT_STRING_EQUAL(b.p, cases[i].out);
+	}
+	dc_buf_reset(&b);
+	dc_buf_json(&b, NULL);
+	CU_ASSERT_STRING_EQUAL(b.p, "null");
+	dc_buf_release(&b);
+}
+
 /* Strings of every length around the 32 bytes copied one at a time, into
  * buffers with and without room. */
 static void test_adds_lengths(void)
@@ -127,5 +150,6 @@ int register_buf_tests(void)
 	DC_ADD_TEST(s, test_buf_printf_grows);
 	DC_ADD_TEST(s, test_csv_field_quoting);
 	DC_ADD_TEST(s, test_adds_lengths);
+	DC_ADD_TEST(s, test_json_string);
 	return 0;
 }
