@@ -224,12 +224,27 @@ void dc_buf_csv(struct dc_buf *b, const char *s)
 	static const unsigned char stop[256] = { [0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1,
 						 ['\n'] = 1 };
 	size_t n = 0;
+	if (b->cap - b->len > 64) {
+		/* a short field is copied as it is scanned */
+		char *d = b->p + b->len;
+		while (n < 63 && !stop[(unsigned char)s[n]]) {
+			d[n] = s[n];
+			n++;
+		}
+		if (!s[n]) {
+			d[n] = '\0';
+			b->len += n;
+			return;
+		}
+	}
 	while (!stop[(unsigned char)s[n]])
 		n++;
 	if (!s[n]) {
 		dc_buf_add(b, s, n);
 		return;
 	}
+	if (b->len < b->cap)
+		b->p[b->len] = '\0';   /* what the scan copied is dropped */
 	dc_buf_addc(b, '"');
 	for (const char *p = s;;) {
 		const char *q = strchr(p, '"');

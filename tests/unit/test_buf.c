@@ -87,6 +87,20 @@ static void test_csv_field_quoting(void)
 		dc_buf_csv(&b, cases[i].in);
 		CU_ASSERT_STRING_EQUAL(b.p, cases[i].out);
 	}
+	/* long fields, the comma early, late or absent, after a prefix */
+	char in[121], want[140];
+	for (int at = -1; at < 120; at += 7) {
+		memset(in, 'v', 120);
+		in[120] = '\0';
+		if (at >= 0)
+			in[at] = ',';
+		snprintf(want, sizeof want, at >= 0 ? "p;\"%s\"" : "p;%s", in);
+		dc_buf_reset(&b);
+		dc_buf_adds(&b, "p;");
+		dc_buf_csv(&b, in);
+		CU_ASSERT_STRING_EQUAL(b.p, want);
+		CU_ASSERT_EQUAL(b.len, strlen(want));
+	}
 	dc_buf_release(&b);
 }
 
