@@ -78,9 +78,17 @@ static inline void end_field(struct dc_csv *c, struct state *s, size_t *nf)
 		c->fields = dc_xrealloc(c->fields, c->fcap * sizeof *c->fields);
 		c->lens = dc_xrealloc(c->lens, c->fcap * sizeof *c->lens);
 	}
-	unsigned char z = 0;
 	c->offs[*nf] = c->reclen;   /* where the field ends; starts are derived in finish() */
-	put(c, s, &z, 1);
+	/* its NUL, as put() would add it */
+	if (c->reclen + 2 > c->max_record) {
+		s->too_long = 1;
+	} else {
+		if (c->reclen + 2 > c->reccap) {
+			c->reccap *= 2;
+			c->rec = dc_xrealloc(c->rec, c->reccap);
+		}
+		c->rec[c->reclen++] = '\0';
+	}
 	(*nf)++;
 }
 
@@ -204,6 +212,17 @@ int dc_csv_next(struct dc_csv *c, struct dc_csv_record *r)
 				const unsigned char *stop = c->stop_plain;
 				while (j < len && !stop[p[j]])
 					j++;
+				if (j < len && p[j] == d) {
+					/* the field and its delimiter: the most common case */
+					if (j > i)
+						put(c, &s, p + i, j - i);
+					keep_raw(c, p + i, j + 1 - i);
+					end_field(c, &s, &nf);
+					s.nonblank = 1;
+					s.st = S_FIELD;
+					i = j + 1;
+					continue;
+				}
 				if (j > i) {
 					s.nonblank = 1;
 					put(c, &s, p + i, j - i);
