@@ -103,12 +103,18 @@ static void reject(struct csv_reader *cr, unsigned long line, const char *error,
 }
 
 /* Trimmed copy (or the same pointer when nothing to trim). */
+/* isspace() in the C locale, the program's, without a call per byte */
+static inline int blank(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static const char *trimmed(struct dc_arena *a, const char *s, size_t n)
 {
 	size_t b = 0, e = n;
-	while (b < e && isspace((unsigned char)s[b]))
+	while (b < e && blank((unsigned char)s[b]))
 		b++;
-	while (e > b && isspace((unsigned char)s[e - 1]))
+	while (e > b && blank((unsigned char)s[e - 1]))
 		e--;
 	if (b == 0 && e == n)
 		return s;
