@@ -68,6 +68,19 @@ static uint64_t *probes(const struct dc_bloom *b, uint64_t h1, uint64_t mask[BLO
 	return b->bits + (h1 & (nblocks - 1)) * BLOCK_WORDS;
 }
 
+void dc_bloom_add_many(struct dc_bloom *b, const uint64_t *h, size_t n)
+{
+	/*
+	 * Each add is a cache miss in a large filter: asked for all at once,
+	 * the blocks are fetched side by side rather than one after another.
+	 */
+	uint64_t nblocks = b->nbits / (64 * BLOCK_WORDS);
+	for (size_t i = 0; i < n; i++)
+		__builtin_prefetch(b->bits + (h[i] & (nblocks - 1)) * BLOCK_WORDS, 1);
+	for (size_t i = 0; i < n; i++)
+		dc_bloom_add(b, h[i]);
+}
+
 void dc_bloom_add(struct dc_bloom *b, uint64_t h)
 {
 	uint64_t mask[BLOCK_WORDS];

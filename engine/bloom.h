@@ -8,6 +8,7 @@
 #ifndef DC_BLOOM_H
 #define DC_BLOOM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct dc_bloom {
@@ -20,6 +21,8 @@ void dc_bloom_init(struct dc_bloom *b, uint64_t nbits);
 void dc_bloom_clear(struct dc_bloom *b);
 void dc_bloom_release(struct dc_bloom *b);
 void dc_bloom_add(struct dc_bloom *b, uint64_t h);
+/* dc_bloom_add of each of |n| hashes. */
+void dc_bloom_add_many(struct dc_bloom *b, const uint64_t *h, size_t n);
 /* 0: |h| was never added; 1: it may have been. */
 int dc_bloom_maybe(const struct dc_bloom *b, uint64_t h);
 

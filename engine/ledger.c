@@ -534,9 +534,10 @@ static int lookup(struct dc_ledger *l, sqlite3_stmt *st, const char *provider, c
  * ledger: an input's marks cost the run's thread only reading them back
  * and setting their bits in the filter.
  *
- * A mark goes into the filter at once and into |fill| (provider, scheme
- * and id, each ended by a NUL). A full |fill|, and what is left at the end
- * of the input (dc_ledger_marks_flush), is handed over. Until a lookup
+ * A mark goes into the filter (its hash with up to 63 others, in one go)
+ * and into |fill| (provider, scheme and id, each ended by a NUL). A full
+ * |fill|, and what is left at the end of the input
+ * (dc_ledger_marks_flush), is handed over. Until a lookup
  * needs the marks, the batches handed over only go to |spool|, a
  * temporary file: in most runs the filter answers every lookup and the
  * marks are never written. The first lookup the filter lets through
@@ -551,6 +552,8 @@ struct marks {
 	sqlite3 *db;                /* a private temporary database */
 	sqlite3_stmt *ins, *look;
 	struct dc_bloom filter;
+	uint64_t pend[64];          /* hashes not yet in the filter (marks_filter) */
+	unsigned npend;
 	struct dc_buf fill;
 	struct dc_buf todo;         /* handed over and not yet written */
 	FILE *spool;                /* batches handed over while no lookup needed them */
@@ -773,6 +776,13 @@ static void marks_close(struct dc_ledger *l)
 	l->marks = NULL;
 }
 
+/* Puts the hashes of the marks made lately into the filter. */
+static void marks_filter(struct marks *m)
+{
+	dc_bloom_add_many(&m->filter, m->pend, m->npend);
+	m->npend = 0;
+}
+
 /* An encounter's key, hashed for the filter of the run's marks. */
 static uint64_t mark_hash(const char *provider, const char *scheme, const char *encounter_id)
 {
@@ -791,7 +801,11 @@ static int marks_lookup(struct dc_ledger *l, const char *provider, const char *s
 			const char *encounter_id)
 {
 	struct marks *m = l->marks;
-	if (!m || !dc_bloom_maybe(&m->filter, mark_hash(provider, scheme, encounter_id)))
+	if (!m)
+		return 0;
+	if (m->npend)
+		marks_filter(m);
+	if (!dc_bloom_maybe(&m->filter, mark_hash(provider, scheme, encounter_id)))
 		return 0;
 	if (!m->live)
 		marks_go_live(m);
@@ -883,7 +897,9 @@ int dc_ledger_mark(struct dc_ledger *l, const char *provider, const char *scheme
 		return DC_ERR_IO;
 	}
 	struct marks *m = l->marks;
-	dc_bloom_add(&m->filter, mark_hash(provider, scheme, encounter_id));
+	m->pend[m->npend++] = mark_hash(provider, scheme, encounter_id);
+	if (m->npend == sizeof m->pend / sizeof *m->pend)
+		marks_filter(m);
 	dc_buf_add(&m->fill, provider, strlen(provider) + 1);
 	dc_buf_add(&m->fill, scheme, strlen(scheme) + 1);
 	dc_buf_add(&m->fill, encounter_id, strlen(encounter_id) + 1);
@@ -899,8 +915,10 @@ void dc_ledger_marks_in_background(struct dc_ledger *l)
 
 void dc_ledger_marks_flush(struct dc_ledger *l)
 {
-	if (l->marks)
+	if (l->marks) {
+		marks_filter(l->marks);
 		marks_hand_over(l);
+	}
 }
 
 int dc_ledger_marks_wait(struct dc_ledger *l)

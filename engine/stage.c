@@ -104,6 +104,25 @@ int dc_stage_filter_since(struct dc_stage *s, struct dc_stage_mark m,
 {
 	if (m.records == s->records)
 		return DC_OK;
+	if (!keep) {
+		/* nothing taken out: read in place, with pread, past the mark */
+		if (fflush(s->f) != 0)
+			return DC_ERR_IO;
+		struct dc_stage_reader rd;
+		dc_stage_reader_init(&rd, s);
+		rd.done = m.records;
+		rd.off = m.bytes;
+		int rc = DC_OK, got;
+		char *id, *p;
+		size_t n;
+		while ((got = dc_stage_reader_next_id(&rd, &id, &p, &n)) == 1)
+			if (fn && (rc = fn(ctx, id, p, n)) < 0)
+				break;
+		if (got < 0 && rc == DC_OK)
+			rc = got;
+		dc_stage_reader_release(&rd);
+		return rc;
+	}
 	/* the kept records go to a second stage, then back after the mark */
 	struct dc_stage kept;
 	memset(&kept, 0, sizeof kept);
@@ -233,7 +252,7 @@ static int reader_need(struct dc_stage_reader *rd, size_t n)
 	return DC_OK;
 }
 
-int dc_stage_reader_next(struct dc_stage_reader *rd, char **p, size_t *n)
+int dc_stage_reader_next_id(struct dc_stage_reader *rd, char **id, char **p, size_t *n)
 {
 	if (rd->done == rd->records)
 		return 0;
@@ -247,11 +266,19 @@ int dc_stage_reader_next(struct dc_stage_reader *rd, char **p, size_t *n)
 	memcpy(&len, rd->buf + rd->at + sizeof idn + idn, sizeof len);
 	if (reader_need(rd, head + len) < 0)
 		return DC_ERR_IO;
+	*id = rd->buf + rd->at + sizeof idn;
+	(*id)[idn] = '\0';   /* over the length, read already */
 	*p = rd->buf + rd->at + head;
 	*n = len;
 	rd->at += head + len;
 	rd->done++;
 	return 1;
+}
+
+int dc_stage_reader_next(struct dc_stage_reader *rd, char **p, size_t *n)
+{
+	char *id;
+	return dc_stage_reader_next_id(rd, &id, p, n);
 }
 
 void dc_stage_reader_release(struct dc_stage_reader *rd)

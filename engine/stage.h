@@ -50,8 +50,9 @@ static inline struct dc_stage_mark dc_stage_tell(const struct dc_stage *s)
 /*
  * The records put since |m|: those |keep| (given |kctx|) rejects are taken
  * out (keep NULL: none), and |fn| (may be NULL) sees each record kept, in
- * order. The stage stays open for more records after them. Returns 0,
- * DC_ERR_IO, or the first negative |fn| returned.
+ * order (with keep NULL, a record's bytes are not NUL-ended). The stage
+ * stays open for more records after them. Returns 0, DC_ERR_IO, or the
+ * first negative |fn| returned.
  */
 int dc_stage_filter_since(struct dc_stage *s, struct dc_stage_mark m,
 			  int (*keep)(void *kctx, const char *id), void *kctx,
@@ -92,6 +93,8 @@ struct dc_stage_reader {
 void dc_stage_reader_init(struct dc_stage_reader *rd, const struct dc_stage *s);
 /* Returns 1 with a record, 0 at the end, DC_ERR_IO. */
 int dc_stage_reader_next(struct dc_stage_reader *rd, char **p, size_t *n);
+/* The same, with the record's id (NUL-ended, valid as long as |p|). */
+int dc_stage_reader_next_id(struct dc_stage_reader *rd, char **id, char **p, size_t *n);
 void dc_stage_reader_release(struct dc_stage_reader *rd);
 
 #endif
