@@ -69,9 +69,22 @@ static void test_buf_printf_grows(void)
 	dc_buf_release(&b);
 }
 
+struct io { const char *in, *out; };
+
+/* Each case's input, formatted by |fmt| alone in |b|, gives its output. */
+static void each_case(struct dc_buf *b, void (*fmt)(struct dc_buf *, const char *),
+		      const struct io *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dc_buf_reset(b);
+		fmt(b, cases[i].in);
+		CU_ASSERT_STRING_EQUAL(b->p, cases[i].out);
+	}
+}
+
 static void test_csv_field_quoting(void)
 {
-	static const struct { const char *in, *out; } cases[] = {
+	static const struct io cases[] = {
 		{ "", "" },
 		{ "plain value", "plain value" },
 		{ "a,b", "\"a,b\"" },
@@ -82,11 +95,7 @@ static void test_csv_field_quoting(void)
 	};
 	struct dc_buf b;
 	dc_buf_init(&b);
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		dc_buf_reset(&b);
-		dc_buf_csv(&b, cases[i].in);
-		CU_ASSERT_STRING_EQUAL(b.p, cases[i].out);
-	}
+	each_case(&b, dc_buf_csv, cases, sizeof cases / sizeof *cases);
 	/* long fields, the comma early, late or absent, after a prefix */
 	char in[121], want[140];
 	for (int at = -1; at < 120; at += 7) {
@@ -106,7 +115,7 @@ static void test_csv_field_quoting(void)
 
 static void test_json_string(void)
 {
-	static const struct { const char *in, *out; } cases[] = {
+	static const struct io cases[] = {
 		{ "", "\"\"" },
 		{ "J9312", "\"J9312\"" },
 		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
@@ -116,11 +125,7 @@ static void test_json_string(void)
 	};
 	struct dc_buf b;
 	dc_buf_init(&b);
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		dc_buf_reset(&b);
-		dc_buf_json(&b, cases[i].in);
-		CU_ASSERT_STRING_EQUAL(b.p, cases[i].out);
-	}
+	each_case(&b, dc_buf_json, cases, sizeof cases / sizeof *cases);
 	dc_buf_reset(&b);
 	dc_buf_json(&b, NULL);
 	CU_ASSERT_STRING_EQUAL(b.p, "null");
