@@ -78,17 +78,9 @@ static inline void end_field(struct dc_csv *c, struct state *s, size_t *nf)
 		c->fields = dc_xrealloc(c->fields, c->fcap * sizeof *c->fields);
 		c->lens = dc_xrealloc(c->lens, c->fcap * sizeof *c->lens);
 	}
+	unsigned char z = 0;
 	c->offs[*nf] = c->reclen;   /* where the field ends; starts are derived in finish() */
-	/* its NUL, as put() would add it */
-	if (c->reclen + 2 > c->max_record) {
-		s->too_long = 1;
-	} else {
-		if (c->reclen + 2 > c->reccap) {
-			c->reccap *= 2;
-			c->rec = dc_xrealloc(c->rec, c->reccap);
-		}
-		c->rec[c->reclen++] = '\0';
-	}
+	put(c, s, &z, 1);
 	(*nf)++;
 }
 
