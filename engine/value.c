@@ -1,5 +1,4 @@
 #include "engine/value.h"
-#include "engine/buf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -203,9 +202,9 @@ char *dc_date_format_sep(int32_t days, char sep, char *buf, size_t n)
 	dc_civil_from_days(days, &y, &m, &d);
 	if (n < 11 || y < 0 || y > 9999) {
 		if (sep)
-			dc_format(buf, n, "%04d%c%02d%c%02d", y, sep, m, sep, d);
+			snprintf(buf, n, "%04d%c%02d%c%02d", y, sep, m, sep, d);
 		else
-			dc_format(buf, n, "%04d%02d%02d", y, m, d);
+			snprintf(buf, n, "%04d%02d%02d", y, m, d);
 		return buf;
 	}
 	/* by hand: dates are formatted for every line written */
