@@ -231,15 +231,7 @@ int dc_csv_next(struct dc_csv *c, struct dc_csv_record *r)
 					i++;
 					continue;
 				}
-				if (ch == d) {
-					keep_raw(c, p + i, 1);
-					end_field(c, &s, &nf);
-					s.nonblank = 1;
-					s.st = S_FIELD;
-					i++;
-					continue;
-				}
-				/* a line end: CR, LF or CRLF */
+				/* a line end: CR, LF or CRLF (a delimiter is taken above) */
 				c->line++;
 				c->skip_lf = ch == '\r';
 				i++;

@@ -102,13 +102,13 @@ static void reject(struct csv_reader *cr, unsigned long line, const char *error,
 		r->rejects.reject(r->rejects.ctx, r->in->name, line, error, raw, rawlen);
 }
 
-/* Trimmed copy (or the same pointer when nothing to trim). */
 /* isspace() in the C locale, the program's, without a call per byte */
 static inline int blank(unsigned char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* Trimmed copy (or the same pointer when nothing to trim). */
 static const char *trimmed(struct dc_arena *a, const char *s, size_t n)
 {
 	size_t b = 0, e = n;
