@@ -248,49 +248,131 @@ n_sum=$(ls "$work"/run1/shard-*/out/summary.json 2>/dev/null | wc -l)
 [ "$n_sum" = $N ]
 check "each of the $N shards wrote its summary" $?
 
-for key in rows encounters coded held rejected_rows already_billed no_claim lines claims; do
-	[ "$(sum_totals d "$work/run1" $key)" = "$(dc_total "$work/single/summary.json" $key)" ]
-	check "shards' $key add up to the single run's" $?
-done
-c_sum=$(sum_totals charge "$work/run1" charge)
-[ "$c_sum" = "$(dc_total "$work/single/summary.json" charge)" ]
-check "shards' charge adds up to the single run's ($c_sum)" $?
-
+# compare RUN LEDGER: RUN's shards and the ledger they were merged into,
+# against the single run; one line per point, "same WHAT" or "differs WHAT"
+# (scratch files in RUN.cmp)
 sort_lines() { [ -f "$1" ] && tail -n +2 "$1"; }
-for s in "$work"/run1/shard-*/out/lines.csv; do sort_lines "$s"; done | sort >"$work/shards.lines"
 sort_lines "$work/single/lines.csv" | sort >"$work/single.lines"
-[ -s "$work/single.lines" ] && cmp -s "$work/shards.lines" "$work/single.lines"
-check "shards' lines.csv rows are the single run's" $?
-
-# the interchange control numbers, by file name and by the ISA segment itself
-ls "$work"/run1/shard-*/out/837[pi]-*.x12 >"$work/x12" 2>/dev/null
-sed 's/.*-\([0-9]*\)\.x12$/\1/' "$work/x12" | sort | uniq -d >"$work/dup"
-[ -s "$work/x12" ] && [ ! -s "$work/dup" ]
-check "no ISA13 in two shards' file names ($(wc -l <"$work/x12") interchanges)" $?
-while read -r f; do
-	head -c 106 "$f" | awk '{ split($0, e, substr($0, 4, 1)); print e[14] }'
-done <"$work/x12" | sort >"$work/isa13"
-[ "$(wc -l <"$work/isa13")" = "$(wc -l <"$work/x12")" ] && [ -z "$(uniq -d "$work/isa13")" ] &&
-	! grep -qvx '[0-9]\{9\}' "$work/isa13"
-check "no ISA13 in two shards' ISA segments" $?
-# each ISA13 in its shard's residue class: shard K uses K mod N
-bad=0
-for k in $(seq 1 $N); do
-	for f in "$work"/run1/shard-$k/out/837[pi]-*.x12; do
-		[ -f "$f" ] || continue
-		isa=$(head -c 106 "$f" | awk '{ split($0, e, substr($0, 4, 1)); print e[14] + 0 }')
-		[ $((isa % N)) = $((k % N)) ] || bad=1
+"$DRIPCODE" ledger show --ledger "$work/single.sqlite" | sed -n '/^claims by scheme:/,/^[a-z]/p' >"$work/claims.single"
+say() { if [ "$2" = 0 ]; then echo "same $1"; else echo "differs $1"; fi; }
+isa13_of() { head -c 106 "$1" | awk '{ split($0, e, substr($0, 4, 1)); print e[14] }'; }
+compare() {
+	c_run=$1
+	c_tmp=$1.cmp
+	mkdir -p "$c_tmp"
+	for key in rows encounters coded held rejected_rows already_billed no_claim lines claims; do
+		[ "$(sum_totals d "$c_run" $key)" = "$(dc_total "$work/single/summary.json" $key)" ]
+		say "shards' $key add up to the single run's" $?
 	done
-done
-check "shard K's ISA13 are K mod $N" $bad
+	[ "$(sum_totals charge "$c_run" charge)" = "$(dc_total "$work/single/summary.json" charge)" ]
+	say "shards' charge adds up to the single run's" $?
+	for s in "$c_run"/shard-*/out/lines.csv; do sort_lines "$s"; done | sort >"$c_tmp/lines"
+	[ -s "$work/single.lines" ] && cmp -s "$c_tmp/lines" "$work/single.lines"
+	say "shards' lines.csv rows are the single run's" $?
+	# the interchange control numbers, by file name and by the ISA segment itself
+	ls "$c_run"/shard-*/out/837[pi]-*.x12 >"$c_tmp/x12" 2>/dev/null
+	[ -s "$c_tmp/x12" ] &&
+		[ -z "$(sed 's/.*-\([0-9]*\)\.x12$/\1/' "$c_tmp/x12" | sort | uniq -d)" ]
+	say "no ISA13 in two shards' file names" $?
+	while read -r f; do isa13_of "$f"; done <"$c_tmp/x12" | sort >"$c_tmp/isa13"
+	[ -s "$c_tmp/isa13" ] && [ "$(wc -l <"$c_tmp/isa13")" = "$(wc -l <"$c_tmp/x12")" ] &&
+		[ -z "$(uniq -d "$c_tmp/isa13")" ] && ! grep -qvx '[0-9]\{9\}' "$c_tmp/isa13"
+	say "no ISA13 in two shards' ISA segments" $?
+	# each ISA13 in its shard's residue class: shard K uses K mod N
+	c_bad=0
+	for k in $(seq 1 $N); do
+		for f in "$c_run"/shard-$k/out/837[pi]-*.x12; do
+			[ -f "$f" ] || continue
+			isa=$(isa13_of "$f" | awk '{ print $1 + 0 }')
+			[ $((isa % N)) = $((k % N)) ] || c_bad=1
+		done
+	done
+	say "shard K's ISA13 are K mod $N" $c_bad
+	"$DRIPCODE" ledger show --ledger "$2" | sed -n '/^claims by scheme:/,/^[a-z]/p' >"$c_tmp/claims"
+	[ -s "$work/claims.single" ] && cmp -s "$work/claims.single" "$c_tmp/claims"
+	say "the merged ledger holds the single run's claims" $?
+}
+npoints=15
 
 # the merge job
 grep -q "exit status 0" "$work"/jobs/merge-"$merge_job".log 2>/dev/null
 check "the merge job merged the $N shards' ledgers" $?
-"$DRIPCODE" ledger show --ledger "$work/single.sqlite" | sed -n '/^claims by scheme:/,/^[a-z]/p' >"$work/claims.single"
-"$DRIPCODE" ledger show --ledger "$work/main.sqlite" | sed -n '/^claims by scheme:/,/^[a-z]/p' >"$work/claims.merged"
-[ -s "$work/claims.single" ] && cmp -s "$work/claims.single" "$work/claims.merged"
-check "the merged ledger holds the single run's claims ($(sed -n 2,3p "$work/claims.merged" | tr -s ' \n' ' '))" $?
+compare "$work/run1" "$work/main.sqlite" >"$work/verdicts"
+[ "$(wc -l <"$work/verdicts")" = $npoints ]
+check "the comparison with the single run made its $npoints points" $?
+while read -r verdict what; do
+	[ "$verdict" = same ]
+	check "$what" $?
+done <"$work/verdicts"
+echo "the array: $(wc -l <"$work/run1.cmp/x12") interchanges, charge $(sum_totals charge "$work/run1" charge);" \
+	"the merged ledger: $(sed -n 2,3p "$work/run1.cmp/claims" | tr -s ' \n' ' ')"
+
+# ---- the comparison can fail: copies of the array's outputs, each with one
+# thing broken, must differ from the single run on that point and no other ----
+bad="$work/bad"
+redo() { rm -rf "$bad" "$bad.cmp"; cp -R "$work/run1" "$bad"; }
+# finds LEDGER POINT...: compare on $bad says "differs" for exactly the POINTs
+finds() {
+	f_ledger=$1
+	shift
+	for p in "$@"; do echo "differs $p"; done | sort >"$work/bad.want"
+	compare "$bad" "$f_ledger" | grep '^differs ' | sort >"$work/bad.got"
+	[ -s "$work/bad.want" ] && cmp -s "$work/bad.want" "$work/bad.got" ||
+		{ echo "expected:"; cat "$work/bad.want"; echo "found:"; cat "$work/bad.got"; return 1; }
+}
+# the shard with the most claims, and one of its 837 files
+busiest=$(for k in $(seq 1 $N); do
+	echo "$(dc_total "$work/run1/shard-$k/out/summary.json" claims) $k"
+done | sort -n | tail -n 1 | cut -d' ' -f2)
+other=$((busiest % N + 1))
+
+redo
+compare "$bad" "$work/main.sqlite" >"$work/bad.got"
+[ "$(grep -c '^same ' "$work/bad.got")" = $npoints ]
+check "an untouched copy of the array's outputs is the same as the single run" $?
+
+redo
+sed -i '$d' "$bad/shard-$busiest/out/lines.csv"
+finds "$work/main.sqlite" "shards' lines.csv rows are the single run's"
+check "the comparison finds a row missing from one shard's lines.csv" $?
+
+redo
+want=
+for key in rows encounters coded held rejected_rows already_billed no_claim lines claims; do
+	[ "$(dc_total "$bad/shard-$busiest/out/summary.json" $key)" = 0 ] || want="$want $key"
+done
+rm "$bad/shard-$busiest/out/summary.json"
+set --
+for key in $want; do set -- "$@" "shards' $key add up to the single run's"; done
+finds "$work/main.sqlite" "$@" "shards' charge adds up to the single run's"
+check "the comparison finds a shard's summary missing from the totals ($want )" $?
+
+redo
+x=$(ls "$bad/shard-$busiest"/out/837[pi]-*.x12 | head -n 1)
+y=$(ls "$bad/shard-$other"/out/837[pi]-*.x12 2>/dev/null | head -n 1)
+if [ -n "$y" ]; then
+	# y's ISA segment takes x's ISA13; the file names stay as they were
+	sed -i "1s/^\(\([^*]*\*\)\{13\}\)[0-9]\{9\}/\1$(isa13_of "$x")/" "$y"
+	finds "$work/main.sqlite" "no ISA13 in two shards' ISA segments" "shard K's ISA13 are K mod $N"
+else
+	false
+fi
+check "the comparison finds an ISA13 used in two shards' ISA segments" $?
+
+redo
+cp "$x" "$bad/shard-$other/out/"
+finds "$work/main.sqlite" "no ISA13 in two shards' file names" \
+	"no ISA13 in two shards' ISA segments" "shard K's ISA13 are K mod $N"
+check "the comparison finds an 837 file in two shards" $?
+
+redo
+set --
+for k in $(seq 1 $N); do
+	[ $k = "$busiest" ] || set -- "$@" "$bad/shard-$k/ledger.sqlite"
+done
+"$DRIPCODE" ledger merge --ledger "$work/part.sqlite" "$@" >/dev/null 2>&1 &&
+	finds "$work/part.sqlite" "the merged ledger holds the single run's claims"
+check "the comparison finds a ledger merged without one shard's" $?
 
 # after the merge, every encounter billed is already billed
 billed=$(( $(dc_total "$work/single/summary.json" coded) - $(dc_total "$work/single/summary.json" no_claim) ))
