@@ -320,11 +320,10 @@ finds() {
 	[ -s "$work/bad.want" ] && cmp -s "$work/bad.want" "$work/bad.got" ||
 		{ echo "expected:"; cat "$work/bad.want"; echo "found:"; cat "$work/bad.got"; return 1; }
 }
-# the shard with the most claims, and one of its 837 files
+# the shard with the most claims
 busiest=$(for k in $(seq 1 $N); do
 	echo "$(dc_total "$work/run1/shard-$k/out/summary.json" claims) $k"
 done | sort -n | tail -n 1 | cut -d' ' -f2)
-other=$((busiest % N + 1))
 
 redo
 compare "$bad" "$work/main.sqlite" >"$work/bad.got"
@@ -348,10 +347,13 @@ finds "$work/main.sqlite" "$@" "shards' charge adds up to the single run's"
 check "the comparison finds a shard's summary missing from the totals ($want )" $?
 
 redo
-x=$(ls "$bad/shard-$busiest"/out/837[pi]-*.x12 | head -n 1)
-y=$(ls "$bad/shard-$other"/out/837[pi]-*.x12 2>/dev/null | head -n 1)
-if [ -n "$y" ]; then
-	# y's ISA segment takes x's ISA13; the file names stay as they were
+# x, an 837 file of shard xk; y, one of another shard
+x=$(ls "$bad"/shard-*/out/837[pi]-*.x12 | head -n 1)
+xk=${x%/out/*}
+xk=${xk##*/shard-}
+y=$(ls "$bad"/shard-*/out/837[pi]-*.x12 | grep -v "/shard-$xk/" | head -n 1)
+if [ -n "$x" ] && [ -n "$y" ]; then
+	# y takes x's ISA13 in its ISA segment; the file names stay as they were
 	sed -i "1s/^\(\([^*]*\*\)\{13\}\)[0-9]\{9\}/\1$(isa13_of "$x")/" "$y"
 	finds "$work/main.sqlite" "no ISA13 in two shards' ISA segments" "shard K's ISA13 are K mod $N"
 else
@@ -360,7 +362,7 @@ fi
 check "the comparison finds an ISA13 used in two shards' ISA segments" $?
 
 redo
-cp "$x" "$bad/shard-$other/out/"
+cp "$x" "$bad/shard-$((xk % N + 1))/out/"
 finds "$work/main.sqlite" "no ISA13 in two shards' file names" \
 	"no ISA13 in two shards' ISA segments" "shard K's ISA13 are K mod $N"
 check "the comparison finds an 837 file in two shards" $?
